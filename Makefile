@@ -1,0 +1,33 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+WAREHOUSE ?= warehouse
+SOURCES   ?= data/sample
+ARGS      ?=
+
+.PHONY: run test ui bench sample clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/overreach run $(SOURCES) --warehouse $(WAREHOUSE) $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+ui: $(STAMP)
+	mkdir -p $(WAREHOUSE)/dagster_home
+	DAGSTER_HOME=$(abspath $(WAREHOUSE))/dagster_home OVERREACH_SOURCES=$(SOURCES) OVERREACH_WAREHOUSE=$(WAREHOUSE) \
+		$(BIN)/dagster dev -m pipelines.definitions
+
+sample: $(STAMP)
+	$(BIN)/python -m pipelines.synth.sample data/sample
+
+clean:
+	rm -rf $(WAREHOUSE) .pytest_cache

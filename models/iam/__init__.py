@@ -1,0 +1,1 @@
+"""IAM semantics: the AWS action catalog, policy parsing and effective-permission resolution."""
