@@ -1,0 +1,72 @@
+"""What every asset does around its one piece of work: time it, count rows, say so in metadata."""
+
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import dagster as dg
+import duckdb
+
+from pipelines.resources import RunSettings, Warehouse
+from pipelines.sql import run_sql, table_rows
+
+
+@dataclass
+class Stopwatch:
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def seconds(self) -> float:
+        return round(time.perf_counter() - self.started, 3)
+
+
+@contextmanager
+def timed() -> Iterator[Stopwatch]:
+    yield Stopwatch()
+
+
+def sql_params_for(settings: RunSettings, warehouse: Warehouse, context: dg.AssetExecutionContext | None = None) -> dict:
+    """The values SQL files may bind: where landing is and the observation window."""
+    return {
+        "landing_dir": str(warehouse.landing_dir),
+        "as_of": settings.as_of_date(context),
+        "window_days": settings.window_days,
+    }
+
+
+def table_result(
+    con: duckdb.DuckDBPyConnection, table: str, watch: Stopwatch, **extra
+) -> dg.MaterializeResult:
+    return dg.MaterializeResult(
+        metadata={"table": table, "rows": table_rows(con, table), "seconds": watch.seconds, **extra}
+    )
+
+
+def sql_table_asset(
+    table: str,
+    *,
+    deps: list[str],
+    description: str,
+    group: str,
+    extra_tables: dict | None = None,
+) -> dg.AssetsDefinition:
+    """An asset that builds one warehouse table by running ``sql/<layer>/<table>.sql``."""
+    schema, name = table.split(".")
+
+    @dg.asset(
+        key=[schema, name],
+        deps=[dg.AssetKey(d.split(".")) for d in deps],
+        group_name=group,
+        description=description,
+        kinds={"duckdb", "sql"},
+    )
+    def _asset(context: dg.AssetExecutionContext, settings: RunSettings, warehouse: Warehouse) -> dg.MaterializeResult:
+        with timed() as watch, warehouse.connect() as con:
+            for frame_name, build in (extra_tables or {}).items():
+                con.register(frame_name, build())
+            run_sql(con, f"{schema}/{name}", **sql_params_for(settings, warehouse, context))
+            return table_result(con, table, watch)
+
+    return _asset

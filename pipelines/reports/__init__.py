@@ -1,0 +1,1 @@
+"""Reports written per run under ``<warehouse>/reports/<as-of>/``."""

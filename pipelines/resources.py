@@ -1,0 +1,134 @@
+"""Resources: the run's settings and the DuckDB warehouse it builds and publishes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from pipelines.sql import ensure_schemas
+
+DATABASE_NAME = "overreach.duckdb"
+DEFAULT_WINDOW_DAYS = 90
+SCHEDULED_TIME_TAG = "dagster/scheduled_execution_time"
+
+
+class RunSettings(dg.ConfigurableResource):
+    """What a run reads and for which day.
+
+    sources: files or directories to read, any layout; formats are recognised by content.
+    as_of: the last day of the observation window (YYYY-MM-DD); empty means the
+        scheduled date for scheduled runs and today otherwise.
+    window_days: length of the observation window ending at as_of.
+    """
+
+    sources: list[str] = ["data/sample"]
+    as_of: str = ""
+    window_days: int = DEFAULT_WINDOW_DAYS
+
+    def source_paths(self) -> list[Path]:
+        return [Path(s).expanduser().resolve() for s in self.sources]
+
+    def as_of_date(self, context: dg.AssetExecutionContext | None = None) -> date:
+        if self.as_of:
+            return date.fromisoformat(self.as_of)
+        scheduled = context.run.tags.get(SCHEDULED_TIME_TAG) if context is not None else None
+        if scheduled:
+            return datetime.fromisoformat(scheduled).date()
+        return date.today()
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The warehouse directory: ``overreach.duckdb`` (published), ``landing/``, ``reports/``.
+
+    A run writes into a working copy (``build/overreach.duckdb``) made from the
+    published database when the run starts; only the last step, ``warehouse_published``,
+    replaces the published file, atomically. A run that fails midway leaves the
+    published warehouse exactly as the previous run left it.
+    """
+
+    directory: str = "warehouse"
+    memory_limit: str = "4GB"
+    threads: int = 0
+
+    @property
+    def root(self) -> Path:
+        return Path(self.directory).expanduser().resolve()
+
+    @property
+    def published_path(self) -> Path:
+        return self.root / DATABASE_NAME
+
+    @property
+    def build_path(self) -> Path:
+        return self.root / "build" / DATABASE_NAME
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.root / "build" / "scratch"
+
+    def reports_dir(self, as_of: date) -> Path:
+        return self.root / "reports" / as_of.isoformat()
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.start_build()
+
+    def start_build(self) -> None:
+        """Begin a run: the working copy starts as the published warehouse (or empty)."""
+        self.build_path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in (self.build_path, self.build_path.with_suffix(".duckdb.wal")):
+            stale.unlink(missing_ok=True)
+        if self.published_path.exists():
+            shutil.copyfile(self.published_path, self.build_path)
+        with self.connect() as con:
+            ensure_schemas(con)
+
+    def _duckdb(self) -> DuckDBResource:
+        config = {"memory_limit": self.memory_limit, "temp_directory": str(self.root / "build" / "spill")}
+        if self.threads:
+            config["threads"] = self.threads
+        return DuckDBResource(database=str(self.build_path), connection_config=config)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the run's working copy."""
+        with self._duckdb().get_connection() as con:
+            yield con
+
+    def publish(self) -> Path:
+        """Replace the published database with the working copy in one rename."""
+        with self.connect() as con:
+            con.execute("CHECKPOINT")
+        staged = self.published_path.with_suffix(".duckdb.publishing")
+        shutil.copyfile(self.build_path, staged)
+        os.replace(staged, self.published_path)
+        return self.published_path
+
+
+def build_resources(sources: list[str], warehouse_dir: str, as_of: str = "", window_days: int = DEFAULT_WINDOW_DAYS) -> dict:
+    return {
+        "settings": RunSettings(sources=sources, as_of=as_of, window_days=window_days),
+        "warehouse": Warehouse(directory=warehouse_dir),
+    }
+
+
+def resources_from_environment() -> dict:
+    """Resources for the scheduled run and the UI: OVERREACH_SOURCES (paths separated by ':'),
+    OVERREACH_WAREHOUSE and OVERREACH_WINDOW_DAYS, defaulting to the sample and ./warehouse."""
+    sources = [s for s in os.environ.get("OVERREACH_SOURCES", "data/sample").split(os.pathsep) if s]
+    return build_resources(
+        sources=sources,
+        warehouse_dir=os.environ.get("OVERREACH_WAREHOUSE", "warehouse"),
+        window_days=int(os.environ.get("OVERREACH_WINDOW_DAYS", DEFAULT_WINDOW_DAYS)),
+    )

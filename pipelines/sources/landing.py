@@ -1,0 +1,137 @@
+"""From source paths to landing Parquet: discover, recognise, read, and record what each file gave."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.sources import detect
+from pipelines.sources.aws_authorization import AuthorizationTables, read_authorization_details
+from pipelines.sources.cloudtrail import land_cloudtrail
+from pipelines.sources.files import SourceFile, describe_file, iter_input_paths
+from pipelines.sources.inventory import INVENTORY_COLUMNS, read_inventory_csv, read_inventory_json
+from pipelines.sources.ledger import FileOutcome, write_ledger
+from pipelines.sql import query_frame
+
+SOURCE_FILES_SCHEMA = {
+    "source_file": pl.String,
+    "file_sha256": pl.String,
+    "file_size_bytes": pl.Int64,
+    "is_gzip": pl.Boolean,
+    "format": pl.String,
+    "detection": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class DetectedFile:
+    source: SourceFile
+    detection: detect.Detection
+
+    @property
+    def format(self) -> str | None:
+        return self.detection.format
+
+
+def discover(paths: list[Path]) -> list[DetectedFile]:
+    """Every file under the given paths with the format its content shows."""
+    detected = []
+    for path in iter_input_paths(paths):
+        source = describe_file(path)
+        detected.append(DetectedFile(source, detect.detect_format(source)))
+    return detected
+
+
+def source_files_frame(detected: list[DetectedFile]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "source_file": str(d.source.path),
+                "file_sha256": d.source.sha256,
+                "file_size_bytes": d.source.size_bytes,
+                "is_gzip": d.source.is_gzip,
+                "format": d.format,
+                "detection": d.detection.reason,
+            }
+            for d in detected
+        ],
+        schema=SOURCE_FILES_SCHEMA,
+    )
+
+
+def detected_from_frame(frame: pl.DataFrame) -> list[DetectedFile]:
+    return [
+        DetectedFile(
+            SourceFile(Path(row["source_file"]), row["file_size_bytes"], row["file_sha256"], row["is_gzip"]),
+            detect.Detection(row["format"], row["detection"]),
+        )
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+def skipped_outcomes(detected: list[DetectedFile]) -> list[FileOutcome]:
+    return [FileOutcome(d.source, None, reason=d.detection.reason) for d in detected if d.format is None]
+
+
+def land_aws_authorization(detected: list[DetectedFile], landing_dir: Path) -> list[FileOutcome]:
+    """Read every authorization-details file into ``landing/aws/<table>.parquet``."""
+    tables = AuthorizationTables()
+    outcomes = [
+        read_authorization_details(d.source, tables) for d in detected if d.format == detect.AWS_AUTHORIZATION_DETAILS
+    ]
+    target = _fresh_dir(landing_dir / "aws")
+    for name, frame in tables.frames().items():
+        frame.write_parquet(target / f"{name}.parquet")
+    write_ledger(outcomes, landing_dir / "_ledger", "aws_authorization_details")
+    return outcomes
+
+
+def land_inventory(con: duckdb.DuckDBPyConnection, detected: list[DetectedFile], landing_dir: Path) -> list[FileOutcome]:
+    """Read inventories, quarantine rows with bad values, write ``landing/inventory/identities.parquet``."""
+    rows: list[dict] = []
+    outcomes: list[FileOutcome] = []
+    for d in detected:
+        reader = {detect.INVENTORY_CSV: read_inventory_csv, detect.INVENTORY_JSON: read_inventory_json}.get(d.format)
+        if reader:
+            outcomes.append(reader(d.source, rows))
+    schema = {c: pl.String for c in (*INVENTORY_COLUMNS, "source_file", "source_format", "record_position")}
+    con.register("inventory_rows", pl.DataFrame(rows, schema=schema))
+    checked = query_frame(con, "landing/inventory_checked")
+    con.unregister("inventory_rows")
+    by_file = {str(o.source.path): o for o in outcomes}
+    for row in checked.filter(pl.col("reject_reason").is_not_null()).iter_rows(named=True):
+        values = ",".join(row[c] or "" for c in INVENTORY_COLUMNS[:3])
+        by_file[row["source_file"]].reject(row["record_position"], row["reject_reason"], values)
+    loaded = checked.filter(pl.col("reject_reason").is_null()).drop("reject_reason")
+    for source_file, count in loaded.group_by("source_file").len().iter_rows():
+        by_file[source_file].records_loaded += count
+    target = _fresh_dir(landing_dir / "inventory")
+    loaded.write_parquet(target / "identities.parquet")
+    write_ledger(outcomes, landing_dir / "_ledger", "inventory")
+    return outcomes
+
+
+def land_cloudtrail_files(
+    con: duckdb.DuckDBPyConnection, detected: list[DetectedFile], landing_dir: Path, scratch_dir: Path
+) -> list[FileOutcome]:
+    formats = (detect.CLOUDTRAIL_RECORDS, detect.CLOUDTRAIL_JSONL)
+    sources = [(d.source, d.format) for d in detected if d.format in formats]
+    outcomes = land_cloudtrail(con, sources, landing_dir / "cloudtrail", scratch_dir)
+    write_ledger(outcomes, landing_dir / "_ledger", "cloudtrail")
+    return outcomes
+
+
+def write_skipped(detected: list[DetectedFile], landing_dir: Path) -> list[FileOutcome]:
+    outcomes = skipped_outcomes(detected)
+    write_ledger(outcomes, landing_dir / "_ledger", "skipped")
+    return outcomes
+
+
+def _fresh_dir(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path

@@ -1,0 +1,55 @@
+"""Run the SQL files under ``sql/``: one file a transform, values bound, never formatted in."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
+SCHEMAS = ("landing", "core", "marts", "ops")
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_TABLE_NAME = re.compile(r"^(landing|core|marts|ops|reports)/[a-z_][a-z0-9_]*$")
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The text of ``sql/<name>.sql``; ``name`` is ``layer/table`` and checked against the layout."""
+    if not _TABLE_NAME.match(name):
+        raise ValueError(f"not a SQL transform name: {name!r}")
+    return (SQL_ROOT / f"{name}.sql").read_text()
+
+
+def _bound(name: str, text: str, params: dict) -> dict:
+    wanted = set(_PARAMETER.findall(text))
+    missing = wanted - params.keys()
+    if missing:
+        raise ValueError(f"sql/{name}.sql needs parameters {sorted(missing)}")
+    return {k: v for k, v in params.items() if k in wanted}
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params) -> None:
+    """Execute one SQL statement file with the named parameters it uses (``$as_of`` etc.)."""
+    text = sql_text(name)
+    con.execute(text, _bound(name, text, params)).fetchall()
+
+
+def query_frame(con: duckdb.DuckDBPyConnection, name: str, **params) -> pl.DataFrame:
+    """The rows of one SELECT file as a Polars frame."""
+    text = sql_text(name)
+    return con.sql(text, params=_bound(name, text, params)).pl()
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+
+
+def table_rows(con: duckdb.DuckDBPyConnection, qualified_table: str) -> int:
+    schema, _, table = qualified_table.partition(".")
+    if schema not in SCHEMAS or not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
+        raise ValueError(f"not a warehouse table: {qualified_table!r}")
+    return con.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]

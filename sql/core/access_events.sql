@@ -1,0 +1,53 @@
+-- One row per unique CloudTrail event (CloudTrail may deliver an event twice), attributed to an identity:
+-- assumed-role sessions to the role (via the session issuer), keeping the session name, which often names the agent.
+CREATE OR REPLACE TABLE core.access_events AS
+WITH landed AS (
+    SELECT *
+    FROM read_parquet($landing_dir || '/cloudtrail/**/*.parquet', hive_partitioning = true, union_by_name = true)
+    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY source_file, record_position) = 1
+),
+attributed AS (
+    SELECT
+        *,
+        json_extract_string(user_identity, '$.type') AS identity_type,
+        json_extract_string(user_identity, '$.arn') AS principal_arn,
+        json_extract_string(user_identity, '$.sessionContext.sessionIssuer.arn') AS session_issuer_arn,
+        json_extract_string(user_identity, '$.invokedBy') AS invoked_by,
+        json_extract_string(user_identity, '$.accountId') AS identity_account
+    FROM landed
+)
+SELECT
+    event_id,
+    event_time,
+    CASE
+        WHEN identity_type IN ('AssumedRole', 'FederatedUser') THEN coalesce(session_issuer_arn, principal_arn)
+        WHEN identity_type IN ('IAMUser', 'Root') THEN principal_arn
+        WHEN identity_type = 'AWSService' THEN 'aws-service:' || coalesce(invoked_by, event_source)
+        WHEN identity_type = 'AWSAccount' THEN 'aws-account:' || identity_account
+        ELSE principal_arn
+    END AS identity_id,
+    identity_type,
+    CASE WHEN identity_type = 'AssumedRole' THEN nullif(split_part(principal_arn, '/', 3), '') END AS session_name,
+    principal_arn,
+    json_extract_string(user_identity, '$.accessKeyId') AS access_key_id,
+    coalesce(recipient_account_id, identity_account) AS account,
+    event_source,
+    event_name,
+    event_type,
+    coalesce(event_category, 'Management') AS event_category,
+    aws_region,
+    coalesce(json_extract_string(resources, '$[*].ARN'), []) AS resources,
+    request_parameters,
+    source_ip,
+    user_agent,
+    error_code,
+    error_message,
+    error_code IS NULL AS is_success,
+    is_read_only,
+    coalesce(event_type = 'AwsConsoleSignIn' OR is_console_session OR user_agent ILIKE '%console.%amazonaws.com%', false)
+        AS is_console,
+    shared_event_id,
+    source_file,
+    record_position
+FROM attributed
+ORDER BY event_time, event_id
