@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.sql import fetch_row, scalar
 from pipelines.resources import DATABASE_NAME, DEFAULT_WINDOW_DAYS, build_resources
 
 JOB_NAME = "overreach_nightly"
@@ -107,7 +108,8 @@ def _progress_logger(handler: _ProgressHandler) -> dg.LoggerDefinition:
     return progress
 
 
-def run_command(args: argparse.Namespace, out=sys.stdout) -> int:
+def run_command(args: argparse.Namespace, out=None) -> int:
+    out = out or sys.stdout
     from pipelines.defs_loader import load_project_defs
 
     as_of = args.as_of or date.today().isoformat()
@@ -132,10 +134,10 @@ def print_summary(warehouse: Path, as_of: str, out) -> None:
 
     database = warehouse / DATABASE_NAME
     with duckdb.connect(str(database), read_only=True) as con:
-        identities, ai, events, quarantined = con.execute(
+        identities, ai, events, quarantined = fetch_row(con, 
             """SELECT (SELECT count(*) FROM core.identities), (SELECT count(*) FROM core.identities WHERE is_ai),
                       (SELECT count(*) FROM core.access_events), (SELECT count(*) FROM ops.quarantine)"""
-        ).fetchone()
+        )
     print(
         f"\nidentities {identities}, AI identities {ai}, events loaded {events}, records quarantined {quarantined}\n"
         f"warehouse: {database.resolve()}\n"

@@ -43,6 +43,18 @@ def query_frame(con: duckdb.DuckDBPyConnection, name: str, **params) -> pl.DataF
     return con.sql(text, params=_bound(name, text, params)).pl()
 
 
+def fetch_row(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> tuple:
+    """The single row of a query; the result is read to its end, as DuckDB 2 requires before other work."""
+    rows = con.execute(query, params or {}).fetchall()
+    if len(rows) != 1:
+        raise ValueError(f"expected one row, got {len(rows)}")
+    return rows[0]
+
+
+def scalar(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None):
+    return fetch_row(con, query, params)[0]
+
+
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
@@ -52,4 +64,4 @@ def table_rows(con: duckdb.DuckDBPyConnection, qualified_table: str) -> int:
     schema, _, table = qualified_table.partition(".")
     if schema not in SCHEMAS or not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
         raise ValueError(f"not a warehouse table: {qualified_table!r}")
-    return con.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]
+    return scalar(con, f"SELECT count(*) FROM {schema}.{table}")

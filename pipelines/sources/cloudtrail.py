@@ -21,7 +21,7 @@ import polars as pl
 from pipelines.sources.detect import CLOUDTRAIL_JSONL, CLOUDTRAIL_RECORDS
 from pipelines.sources.files import SourceFile, UnreadableFile, read_content
 from pipelines.sources.ledger import FileOutcome, Rejected, excerpt
-from pipelines.sql import run_sql
+from pipelines.sql import run_sql, fetch_row, scalar
 
 _WRAPPER_START = re.compile(rb'^\s*\{\s*"Records"\s*:\s*')
 ARRAY, LINES = "array", "newline_delimited"
@@ -191,15 +191,15 @@ def _positioned(record, position: str, outcome: FileOutcome) -> bytes:
 def _write_landing(con, landing_dir: Path, scratch_dir: Path) -> None:
     """One Parquet per source file (``source_key=<hash>/``); an empty file when nothing landed,
     so readers always find the landing schema."""
-    exists = con.execute(
+    exists = scalar(con, 
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cloudtrail_landed' AND temporary"
-    ).fetchone()[0]
+    )
     if not exists:
         empty = scratch_dir / "empty.jsonl"
         empty.write_bytes(b"")
         placeholder = SourceFile(empty, 0, "0" * 64, False)
         _read_into_landing(con, [ReadPlan(placeholder, empty, LINES, "line ")], {})
-    if con.execute("SELECT count(*) FROM cloudtrail_landed").fetchone()[0]:
+    if scalar(con, "SELECT count(*) FROM cloudtrail_landed"):
         target, options = _quoted(landing_dir), "FORMAT parquet, PARTITION_BY (source_key), OVERWRITE_OR_IGNORE"
     else:
         target, options = _quoted(landing_dir / "empty.parquet"), "FORMAT parquet"

@@ -24,6 +24,7 @@ SELECT
         WHEN identity_type IN ('IAMUser', 'Root') THEN principal_arn
         WHEN identity_type = 'AWSService' THEN 'aws-service:' || coalesce(invoked_by, event_source)
         WHEN identity_type = 'AWSAccount' THEN 'aws-account:' || identity_account
+        WHEN identity_type IS NULL AND event_type = 'AwsServiceEvent' THEN 'aws-service:' || event_source
         ELSE principal_arn
     END AS identity_id,
     identity_type,

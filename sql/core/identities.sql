@@ -30,7 +30,7 @@ joined AS (
         coalesce(i.provider, CASE WHEN p.principal_arn IS NOT NULL THEN 'aws' END,
                  nullif(split_part(i.identity_id, ':', 1), i.identity_id), 'unknown') AS provider,
         p.account,
-        coalesce(p.name, i.name, i.identity_id) AS name,
+        coalesce(p.name, i.name, nullif(regexp_extract(i.identity_id, '[^/:]+$'), ''), i.identity_id) AS name,
         coalesce(p.kind, i.kind, 'unknown') AS kind,
         p.path,
         p.principal_id,

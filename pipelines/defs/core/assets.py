@@ -4,6 +4,7 @@
 import dagster as dg
 
 from models.ai import ai_rules_frame
+from pipelines.sql import fetch_row, scalar
 from pipelines.assets_support import sql_table_asset
 from pipelines.resources import Warehouse
 
@@ -94,11 +95,11 @@ def events_refer_to_known_identities(warehouse: Warehouse) -> dg.AssetCheckResul
 )
 def events_reconcile_with_load_log(warehouse: Warehouse) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
-        loaded, duplicates = con.execute(
+        loaded, duplicates = fetch_row(con, 
             "SELECT coalesce(sum(records_loaded), 0), coalesce(sum(records_duplicate), 0) FROM ops.load_log "
             "WHERE format LIKE 'cloudtrail%'"
-        ).fetchone()
-        events = con.execute("SELECT count(*) FROM core.access_events").fetchone()[0]
+        )
+        events = scalar(con, "SELECT count(*) FROM core.access_events")
     return dg.AssetCheckResult(
         passed=events == loaded - duplicates,
         metadata={"records_loaded": loaded, "duplicates": duplicates, "unique_events": events},

@@ -7,7 +7,7 @@ from pipelines.assets_support import sql_params_for, timed
 from pipelines.resources import RunSettings, Warehouse
 from pipelines.sources import landing
 from pipelines.sources.ledger import FileOutcome
-from pipelines.sql import run_sql, table_rows
+from pipelines.sql import run_sql, table_rows, fetch_row, scalar
 
 SOURCE_FILES = dg.AssetKey(["ops", "source_files"])
 
@@ -93,11 +93,11 @@ def ops_load_log(settings: RunSettings, warehouse: Warehouse):
         params = sql_params_for(settings, warehouse)
         run_sql(con, "ops/load_log", **params)
         run_sql(con, "ops/quarantine", **params)
-        unreconciled = con.execute(
+        unreconciled = scalar(con, 
             "SELECT count(*) FROM ops.load_log WHERE records_read <> records_loaded + records_quarantined"
-        ).fetchone()[0]
+        )
         quarantined_rows = table_rows(con, "ops.quarantine")
-        claimed = con.execute("SELECT coalesce(sum(records_quarantined), 0) FROM ops.load_log").fetchone()[0]
+        claimed = scalar(con, "SELECT coalesce(sum(records_quarantined), 0) FROM ops.load_log")
         load_rows = table_rows(con, "ops.load_log")
     yield dg.MaterializeResult(asset_key=["ops", "load_log"], metadata={"rows": load_rows, "seconds": watch.seconds})
     yield dg.MaterializeResult(asset_key=["ops", "quarantine"], metadata={"rows": quarantined_rows})

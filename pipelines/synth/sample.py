@@ -1,0 +1,1363 @@
+"""The sample organisation under ``data/sample/``, in the real input formats.
+
+Two AWS accounts (prod ``111122223333``, dev ``444455556666``) with AI agents,
+people and ordinary service roles: their IAM authorization details, 100 days
+of CloudTrail ending on ``SAMPLE_AS_OF``, a CloudTrail Lake export of the week
+before, and the identity inventory. Each planted identity, and what Overreach
+should report about it, is described in ``docs/sample.md``.
+
+Regenerate with ``python -m pipelines.synth.sample data/sample``. The output is
+a pure function of this file: seeded randomness, fixed dates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sys
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from pipelines.synth import formats as fmt
+
+SAMPLE_AS_OF = date(2026, 11, 27)
+TRAIL_DAYS = 100
+FIRST_TRAIL_DAY = SAMPLE_AS_OF - timedelta(days=TRAIL_DAYS - 1)
+LAKE_EXPORT_DAYS = 7  # the week before S3 delivery began: only in the Lake export
+PROD = "111122223333"
+DEV = "444455556666"
+HOME_REGION = "us-east-1"
+SECOND_REGION = "eu-west-1"
+SEED = "overreach-sample-1"
+
+FILES_PER_DAY = {(PROD, HOME_REGION): 6, (PROD, SECOND_REGION): 1, (DEV, HOME_REGION): 2}
+# Trail days (0 = FIRST_TRAIL_DAY) on which one prod event is delivered twice.
+REDELIVERY_DAYS = (6, 23, 41, 66, 88)
+# The prod export is split into pages of this many entities, as the paginated CLI returns it.
+PAGED_ACCOUNT = PROD
+PAGE_MAX_ITEMS = 14
+
+GENERATED_DIRS = ("AWSLogs", "exports", "iam", "inventory")
+LAKE_EXPORT_PATH = Path("exports") / f"lake-export-{FIRST_TRAIL_DAY - timedelta(days=LAKE_EXPORT_DAYS)}.jsonl"
+INVENTORY_PATH = Path("inventory") / "identities.csv"
+
+SUPPORT_MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"
+DEV_MODEL = "anthropic.claude-3-5-sonnet-20241022-v2:0"
+
+
+def _at(year: int, month: int, day: int, hour: int = 10, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def role_arn(account: str, name: str, path: str = "/") -> str:
+    return f"arn:aws:iam::{account}:role{path}{name}"
+
+
+def user_arn(account: str, name: str) -> str:
+    return f"arn:aws:iam::{account}:user/{name}"
+
+
+def model_arn(model_id: str, region: str = HOME_REGION) -> str:
+    return f"arn:aws:bedrock:{region}::foundation-model/{model_id}"
+
+
+def function_arn(name: str, account: str = PROD, region: str = HOME_REGION) -> str:
+    return f"arn:aws:lambda:{region}:{account}:function:{name}"
+
+
+# --- policy documents ------------------------------------------------------------
+
+
+def allow(actions: str | Sequence[str], resources: str | Sequence[str]) -> dict:
+    actions = actions if isinstance(actions, str) else list(actions)
+    resources = resources if isinstance(resources, str) else list(resources)
+    return {"Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def document(*statements: dict) -> dict:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def service_trust(service: str) -> dict:
+    return document({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
+
+
+def account_trust(account: str) -> dict:
+    return document({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"})
+
+
+@dataclass(frozen=True)
+class ManagedPolicy:
+    """A managed policy as the export lists it.
+
+    owner: the account id, or ``"aws"`` for AWS managed policies.
+    versions: ``(version_id, created_at, document)``, newest first; the first is
+        the default version, older ones stay in the list but grant nothing.
+    """
+
+    name: str
+    owner: str
+    created: datetime
+    versions: tuple[tuple[str, datetime, dict], ...]
+    path: str = "/"
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{self.owner}:policy{self.path}{self.name}"
+
+
+# AWS managed policies: documents as AWS publishes them.
+AWS_MANAGED = {
+    p.name: p
+    for p in (
+        ManagedPolicy("AdministratorAccess", "aws", _at(2015, 2, 6, 18, 39, 46),
+                      (("v1", _at(2015, 2, 6, 18, 39, 46), document(allow("*", "*"))),)),
+        ManagedPolicy("AmazonS3ReadOnlyAccess", "aws", _at(2015, 2, 6, 18, 40, 59),
+                      (("v3", _at(2023, 8, 10, 21, 31, 39), document(allow(
+                          ["s3:Get*", "s3:List*", "s3:Describe*", "s3-object-lambda:Get*", "s3-object-lambda:List*"],
+                          "*"))),)),
+        ManagedPolicy("AWSLambdaBasicExecutionRole", "aws", _at(2015, 4, 9, 15, 3, 43),
+                      (("v1", _at(2015, 4, 9, 15, 3, 43), document(allow(
+                          ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "*"))),),
+                      path="/service-role/"),
+        ManagedPolicy("AWSOrganizationsServiceTrustPolicy", "aws", _at(2017, 10, 10, 23, 4, 7),
+                      (("v3", _at(2026, 3, 5, 19, 12, 9), document(
+                          {"Sid": "AllowDeletionOfServiceLinkedRoleForOrganizations", "Effect": "Allow",
+                           "Action": ["iam:DeleteRole"],
+                           "Resource": ["arn:aws:iam::*:role/aws-service-role/organizations.amazonaws.com/*"]},
+                          {"Sid": "AllowCreationOfServiceLinkedRoles", "Effect": "Allow",
+                           "Action": ["iam:CreateServiceLinkedRole"], "Resource": "*"},
+                          {"Sid": "ListRolesSLR", "Effect": "Allow", "Action": ["iam:ListRoles"],
+                           "Resource": "arn:aws:iam::*:role/aws-service-role/*"})),),
+                      path="/aws-service-role/"),
+    )
+}
+
+SUPPORT_TABLE = f"arn:aws:dynamodb:{HOME_REGION}:{PROD}:table/tickets"
+
+CUSTOMER_MANAGED = {
+    PROD: (
+        # v1 was broad; only the default v2 counts.
+        ManagedPolicy("support-agent-access", PROD, _at(2026, 2, 10), (
+            ("v2", _at(2026, 6, 3, 9, 12), document(
+                allow(["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"], SUPPORT_TABLE),
+                allow("s3:GetObject", "arn:aws:s3:::support-attachments/*"),
+                allow("bedrock:InvokeModel", model_arn(SUPPORT_MODEL)))),
+            ("v1", _at(2026, 2, 10), document(
+                allow(["dynamodb:*", "bedrock:*"], "*"),
+                allow("s3:*", ["arn:aws:s3:::support-attachments", "arn:aws:s3:::support-attachments/*"]))),
+        )),
+        ManagedPolicy("codegen-agent-access", PROD, _at(2025, 10, 20), (
+            ("v1", _at(2025, 10, 20), document(
+                allow(["codecommit:GitPull", "codecommit:GitPush", "codecommit:GetBranch", "codecommit:CreatePullRequest"],
+                      f"arn:aws:codecommit:{HOME_REGION}:{PROD}:platform-services"),
+                allow(["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+                      f"arn:aws:codebuild:{HOME_REGION}:{PROD}:project/codegen-validate"),
+                allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::codegen-artifacts/*"))),
+        )),
+        ManagedPolicy("analytics-boundary", PROD, _at(2026, 1, 15), (
+            ("v1", _at(2026, 1, 15), document(allow(["s3:*", "athena:*", "glue:*"], "*"))),
+        )),
+        ManagedPolicy("developer-readonly", PROD, _at(2025, 6, 2), (
+            ("v1", _at(2025, 6, 2), document(allow(
+                ["ec2:Describe*", "s3:List*", "s3:Get*", "lambda:List*", "lambda:Get*", "logs:Describe*",
+                 "logs:Get*", "cloudwatch:Get*", "cloudwatch:List*", "cloudwatch:Describe*"], "*"))),
+        )),
+        ManagedPolicy("reporting-read", PROD, _at(2026, 2, 14), (
+            ("v1", _at(2026, 2, 14), document(
+                allow(["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults"],
+                      f"arn:aws:athena:*:{PROD}:workgroup/reporting"),
+                allow(["glue:GetDatabase", "glue:GetTable"], "*"),
+                allow(["s3:GetObject", "s3:ListBucket"], ["arn:aws:s3:::company-reports", "arn:aws:s3:::company-reports/*"]),
+                allow("s3:PutObject", f"arn:aws:s3:::athena-results-{PROD}/*"))),
+        )),
+    ),
+    DEV: (
+        ManagedPolicy("dev-ci-build", DEV, _at(2025, 9, 1), (
+            ("v1", _at(2025, 9, 1), document(
+                allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::dev-build-artifacts/*"),
+                allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "*"))),
+        )),
+    ),
+}
+
+
+# --- IAM entities -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    account: str
+    created: datetime
+    managed: tuple[str, ...] = ()
+    inline: tuple[tuple[str, dict], ...] = ()
+
+
+@dataclass(frozen=True)
+class User:
+    """An IAM user. access_key_created: the day its one access key was made, if it has one."""
+
+    name: str
+    account: str
+    created: datetime
+    groups: tuple[str, ...] = ()
+    managed: tuple[str, ...] = ()
+    inline: tuple[tuple[str, dict], ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+    access_key_created: date | None = None
+
+    @property
+    def arn(self) -> str:
+        return user_arn(self.account, self.name)
+
+    @property
+    def access_key_id(self) -> str:
+        return fmt.iam_unique_id("access_key", self.account, self.name)
+
+
+@dataclass(frozen=True)
+class Role:
+    """An IAM role. last_used_before_trail: RoleLastUsed for a role idle through the trail."""
+
+    name: str
+    account: str
+    created: datetime
+    trust: dict
+    description: str = ""
+    path: str = "/"
+    managed: tuple[str, ...] = ()
+    inline: tuple[tuple[str, dict], ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+    boundary: str | None = None
+    max_session_seconds: int = 3600
+    has_instance_profile: bool = False
+    last_used_before_trail: datetime | None = None
+
+    @property
+    def arn(self) -> str:
+        return role_arn(self.account, self.name, self.path)
+
+    @property
+    def role_id(self) -> str:
+        return fmt.iam_unique_id("role", self.account, self.name)
+
+
+AI_TAG = (("ai-agent", "true"),)
+
+GROUPS = (
+    Group("admins", PROD, _at(2025, 3, 1), managed=("AdministratorAccess",)),
+    Group("developers", PROD, _at(2025, 3, 1), managed=("developer-readonly",), inline=(
+        ("developers-logs-insights", document(allow(
+            ["logs:StartQuery", "logs:GetQueryResults", "logs:FilterLogEvents"], "*"))),)),
+)
+
+USERS = (
+    User("alice", PROD, _at(2025, 3, 1, 10), groups=("admins",)),
+    User("bob", PROD, _at(2025, 4, 14, 9, 30), groups=("developers",)),
+    User("codegen-agent", PROD, _at(2025, 10, 23, 11, 5), managed=("codegen-agent-access",),
+         tags=(("workload-type", "ai-agent"), ("team", "developer-productivity")),
+         access_key_created=SAMPLE_AS_OF - timedelta(days=400)),
+    User("reporting-bot", PROD, _at(2026, 2, 14, 15), managed=("reporting-read",),
+         inline=(("reporting-bot-metrics", document(allow("cloudwatch:GetMetricData", "*"))),),
+         tags=(("team", "business-intelligence"),), access_key_created=date(2026, 6, 1)),
+)
+
+ROLES = (
+    Role("support-agent", PROD, _at(2026, 2, 10, 9), service_trust("lambda.amazonaws.com"),
+         description="Support triage agent: reads tickets, drafts replies with Bedrock",
+         managed=("support-agent-access",),
+         inline=(("support-agent-logs", document(allow(
+             ["logs:CreateLogStream", "logs:PutLogEvents"],
+             f"arn:aws:logs:{HOME_REGION}:{PROD}:log-group:/aws/lambda/support-agent:*"))),),
+         tags=AI_TAG + (("team", "customer-support"),)),
+    Role("data-analysis-agent", PROD, _at(2026, 1, 15, 14), service_trust("sagemaker.amazonaws.com"),
+         description="Analysis agent running in SageMaker", boundary="analytics-boundary", max_session_seconds=43200,
+         inline=(("analysis-broad", document(allow(["s3:*", "athena:*", "glue:*", "redshift-data:*"], "*"))),),
+         tags=(("team", "analytics"),)),
+    Role("cert-rotator", PROD, _at(2025, 11, 3, 8), service_trust("lambda.amazonaws.com"),
+         description="Rotates TLS certificates of model-serving jobs",
+         inline=(("rotate-model-serving-certs", document(
+             allow(["acm:ImportCertificate", "acm:DescribeCertificate", "acm:ListCertificates"], "*"),
+             allow("iam:UploadServerCertificate", f"arn:aws:iam::{PROD}:server-certificate/model-serving/*"),
+             allow("secretsmanager:PutSecretValue",
+                   f"arn:aws:secretsmanager:{HOME_REGION}:{PROD}:secret:model-serving/*"))),),
+         tags=(("team", "ml-platform"),)),
+    Role("deploy-agent", PROD, _at(2026, 3, 2, 16), service_trust("lambda.amazonaws.com"),
+         description="Release agent that ships Lambda functions",
+         inline=(("deploy-agent-lambda", document(
+             allow("iam:PassRole", "*"),
+             allow(["lambda:CreateFunction", "lambda:InvokeFunction", "lambda:UpdateFunctionCode", "lambda:GetFunction"],
+                   f"arn:aws:lambda:*:{PROD}:function:*"))),),
+         tags=AI_TAG + (("team", "platform"),)),
+    Role("lambda-basic-exec", PROD, _at(2025, 5, 5), service_trust("lambda.amazonaws.com"),
+         description="Execution role for small functions", managed=("AWSLambdaBasicExecutionRole",)),
+    Role("ops-admin", PROD, _at(2025, 3, 1, 11), service_trust("lambda.amazonaws.com"),
+         description="Break-glass automation", managed=("AdministratorAccess",), tags=(("team", "platform"),)),
+    Role("legacy-summarizer-agent", PROD, _at(2025, 6, 20, 13), service_trust("lambda.amazonaws.com"),
+         description="Nightly document summarizer (replaced)",
+         inline=(("summarizer", document(
+             allow("bedrock:InvokeModel", model_arn("anthropic.claude-instant-v1")),
+             allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::document-summaries/*"))),),
+         tags=AI_TAG, last_used_before_trail=datetime.combine(
+             SAMPLE_AS_OF - timedelta(days=200), time(14, 22, 51), tzinfo=UTC)),
+    Role("ownerless-agent", PROD, _at(2026, 4, 8, 17), service_trust("ec2.amazonaws.com"), has_instance_profile=True,
+         inline=(("scratch-access", document(
+             allow(["s3:ListBucket", "s3:GetObject", "s3:PutObject"],
+                   ["arn:aws:s3:::shared-scratch", "arn:aws:s3:::shared-scratch/*"]),
+             allow("sqs:SendMessage", f"arn:aws:sqs:{HOME_REGION}:{PROD}:agent-results"))),)),
+    Role("prod-deployer", PROD, _at(2025, 7, 7, 12), account_trust(DEV),
+         description="Deploys to prod from the dev account",
+         inline=(("deployer-broad", document(allow(["cloudformation:*", "lambda:*", "iam:PassRole"], "*"))),),
+         tags=(("team", "platform"),)),
+    Role("etl-nightly", PROD, _at(2025, 5, 20), service_trust("glue.amazonaws.com"),
+         description="Nightly Glue ETL", managed=("AmazonS3ReadOnlyAccess",),
+         inline=(("etl-write", document(
+             allow("s3:PutObject", "arn:aws:s3:::analytics-curated/*"),
+             allow(["glue:GetTable", "glue:GetPartitions"], "*"))),),
+         tags=(("team", "data-engineering"),)),
+    Role("AWSServiceRoleForOrganizations", PROD, _at(2025, 3, 1, 9), service_trust("organizations.amazonaws.com"),
+         description="Service-linked role for AWS Organizations",
+         path="/aws-service-role/organizations.amazonaws.com/", managed=("AWSOrganizationsServiceTrustPolicy",)),
+    Role("dev-agent", DEV, _at(2026, 5, 12, 10), service_trust("bedrock.amazonaws.com"),
+         description="Bedrock agent in dev",
+         inline=(("dev-agent-access", document(
+             allow("sts:AssumeRole", role_arn(PROD, "prod-deployer")),
+             allow("bedrock:InvokeModel", "*"),
+             allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::dev-agent-workspace/*"))),),
+         tags=AI_TAG + (("team", "platform"),)),
+    Role("dev-ci", DEV, _at(2025, 9, 1, 8), service_trust("codebuild.amazonaws.com"),
+         description="CI builds in dev", managed=("dev-ci-build",)),
+)
+
+
+# --- the authorization-details export -------------------------------------------------------
+
+
+def _policy_index(account: str) -> dict[str, ManagedPolicy]:
+    return {**AWS_MANAGED, **{p.name: p for p in CUSTOMER_MANAGED.get(account, ())}}
+
+
+def _attached(names: Sequence[str], index: dict[str, ManagedPolicy]) -> list[dict]:
+    return [{"PolicyName": name, "PolicyArn": index[name].arn} for name in names]
+
+
+def _tags(tags: Sequence[tuple[str, str]]) -> list[dict]:
+    return [{"Key": key, "Value": value} for key, value in tags]
+
+
+def _role_core(role: Role) -> dict:
+    return {
+        "Path": role.path,
+        "RoleName": role.name,
+        "RoleId": role.role_id,
+        "Arn": role.arn,
+        "CreateDate": fmt.cli_timestamp(role.created),
+        "AssumeRolePolicyDocument": role.trust,
+    }
+
+
+def _instance_profiles(role: Role) -> list[dict]:
+    if not role.has_instance_profile:
+        return []
+    return [{
+        "Path": "/",
+        "InstanceProfileName": role.name,
+        "InstanceProfileId": fmt.iam_unique_id("instance_profile", role.account, role.name),
+        "Arn": f"arn:aws:iam::{role.account}:instance-profile/{role.name}",
+        "CreateDate": fmt.cli_timestamp(role.created),
+        "Roles": [_role_core(role)],
+    }]
+
+
+def _role_detail(role: Role, index: dict[str, ManagedPolicy], last_used: dict[str, tuple[datetime, str]]) -> dict:
+    detail = _role_core(role)
+    if role.description:
+        detail["Description"] = role.description
+    detail["MaxSessionDuration"] = role.max_session_seconds
+    detail["InstanceProfileList"] = _instance_profiles(role)
+    detail["RolePolicyList"] = [{"PolicyName": n, "PolicyDocument": d} for n, d in role.inline]
+    detail["AttachedManagedPolicies"] = _attached(role.managed, index)
+    if role.boundary:
+        detail["PermissionsBoundary"] = {
+            "PermissionsBoundaryType": "Policy",
+            "PermissionsBoundaryArn": index[role.boundary].arn,
+        }
+    detail["Tags"] = _tags(role.tags)
+    used = last_used.get(role.arn)
+    if used is None and role.last_used_before_trail:
+        used = (role.last_used_before_trail, HOME_REGION)
+    detail["RoleLastUsed"] = {"LastUsedDate": fmt.cli_timestamp(used[0]), "Region": used[1]} if used else {}
+    return detail
+
+
+def _user_detail(user: User, index: dict[str, ManagedPolicy]) -> dict:
+    detail = {
+        "Path": "/",
+        "UserName": user.name,
+        "UserId": fmt.iam_unique_id("user", user.account, user.name),
+        "Arn": user.arn,
+        "CreateDate": fmt.cli_timestamp(user.created),
+    }
+    if user.inline:  # the API leaves UserPolicyList out when a user has no inline policy
+        detail["UserPolicyList"] = [{"PolicyName": n, "PolicyDocument": d} for n, d in user.inline]
+    detail["GroupList"] = list(user.groups)
+    detail["AttachedManagedPolicies"] = _attached(user.managed, index)
+    detail["Tags"] = _tags(user.tags)
+    return detail
+
+
+def _group_detail(group: Group, index: dict[str, ManagedPolicy]) -> dict:
+    return {
+        "Path": "/",
+        "GroupName": group.name,
+        "GroupId": fmt.iam_unique_id("group", group.account, group.name),
+        "Arn": f"arn:aws:iam::{group.account}:group/{group.name}",
+        "CreateDate": fmt.cli_timestamp(group.created),
+        "GroupPolicyList": [{"PolicyName": n, "PolicyDocument": d} for n, d in group.inline],
+        "AttachedManagedPolicies": _attached(group.managed, index),
+    }
+
+
+def _policy_detail(policy: ManagedPolicy, attachments: int, boundary_uses: int) -> dict:
+    default_version = policy.versions[0][0]
+    return {
+        "PolicyName": policy.name,
+        "PolicyId": fmt.iam_unique_id("policy", policy.arn),
+        "Arn": policy.arn,
+        "Path": policy.path,
+        "DefaultVersionId": default_version,
+        "AttachmentCount": attachments,
+        "PermissionsBoundaryUsageCount": boundary_uses,
+        "IsAttachable": True,
+        "CreateDate": fmt.cli_timestamp(policy.created),
+        "UpdateDate": fmt.cli_timestamp(policy.versions[0][1]),
+        "PolicyVersionList": [
+            {"Document": doc, "VersionId": vid, "IsDefaultVersion": vid == default_version,
+             "CreateDate": fmt.cli_timestamp(created)}
+            for vid, created, doc in policy.versions
+        ],
+    }
+
+
+def authorization_details(account: str, last_used: dict[str, tuple[datetime, str]]) -> dict:
+    """One account's ``get-account-authorization-details`` output, every page merged.
+
+    last_used: role ARN -> (last event time, region), for ``RoleLastUsed``."""
+    index = _policy_index(account)
+    users = [u for u in USERS if u.account == account]
+    groups = [g for g in GROUPS if g.account == account]
+    roles = [r for r in ROLES if r.account == account]
+    attachments = Counter(name for entity in (*users, *groups, *roles) for name in entity.managed)
+    boundaries = Counter(r.boundary for r in roles if r.boundary)
+    listed = [index[name] for name in sorted(set(attachments) | set(boundaries), key=lambda n: index[n].arn)]
+    return {
+        "UserDetailList": [_user_detail(u, index) for u in users],
+        "GroupDetailList": [_group_detail(g, index) for g in groups],
+        "RoleDetailList": [_role_detail(r, index, last_used) for r in roles],
+        "Policies": [_policy_detail(p, attachments[p.name], boundaries[p.name]) for p in listed],
+    }
+
+
+# --- API calls as CloudTrail logs them ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """How CloudTrail logs one call, apart from who made it and when.
+
+    host: the endpoint in ``tlsDetails``; empty means the regional default, None
+        means no TLS details (calls an AWS service makes on the caller's behalf).
+    via_service: the AWS service that made the call for the identity (``invokedBy``).
+    """
+
+    source: str
+    name: str
+    read_only: bool
+    params: dict | None = None
+    response: dict | None = None
+    is_data_event: bool = False
+    resources: tuple[dict, ...] = ()
+    extra: dict | None = None
+    host: str | None = ""
+    via_service: str | None = None
+
+
+@dataclass
+class CallContext:
+    rng: random.Random
+    account: str
+    region: str
+    day_index: int
+    session: str = ""
+
+
+def s3_object(c: CallContext, name: str, bucket: str, key: str, bytes_out: int | None = None) -> ApiCall:
+    is_read = name in ("GetObject", "HeadObject")
+    size = bytes_out if bytes_out is not None else c.rng.randint(2_000, 900_000)
+    return ApiCall(
+        "s3.amazonaws.com", name, is_read,
+        params={"bucketName": bucket, "Host": f"{bucket}.s3.{c.region}.amazonaws.com", "key": key},
+        response=None if is_read else {"x-amz-server-side-encryption": "AES256"},
+        is_data_event=True,
+        resources=(fmt.resource(f"arn:aws:s3:::{bucket}/{key}", "AWS::S3::Object"),
+                   fmt.resource(f"arn:aws:s3:::{bucket}", "AWS::S3::Bucket", c.account)),
+        extra={"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256",
+               "bytesTransferredIn": 0 if is_read else size,
+               "bytesTransferredOut": size if name == "GetObject" else 0, "AuthenticationMethod": "AuthHeader"},
+        host=f"{bucket}.s3.{c.region}.amazonaws.com",
+    )
+
+
+def s3_list(c: CallContext, bucket: str, prefix: str, event_name: str = "ListObjects", list_type: str | None = "2") -> ApiCall:
+    """A bucket listing; SDK ListObjectsV2 calls are usually logged as ``ListObjects`` with ``list-type`` 2."""
+    params = {"bucketName": bucket, "Host": f"{bucket}.s3.{c.region}.amazonaws.com", "prefix": prefix}
+    if list_type:
+        params["list-type"] = list_type
+    return ApiCall(
+        "s3.amazonaws.com", event_name, True, params=params, is_data_event=True,
+        resources=(fmt.resource(f"arn:aws:s3:::{bucket}/{prefix}", "AWS::S3::Object"),
+                   fmt.resource(f"arn:aws:s3:::{bucket}", "AWS::S3::Bucket", c.account)),
+        extra={"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256", "bytesTransferredIn": 0,
+               "bytesTransferredOut": c.rng.randint(400, 9_000), "AuthenticationMethod": "AuthHeader"},
+        host=f"{bucket}.s3.{c.region}.amazonaws.com",
+    )
+
+
+def dynamodb_item(c: CallContext, name: str, table: str) -> ApiCall:
+    params: dict = {"tableName": table}
+    if name == "Query":
+        params |= {"indexName": "status-index", "keyConditionExpression": "#s = :open", "limit": 25}
+    else:
+        params["key"] = {"ticket_id": "HIDDEN_DUE_TO_SECURITY_REASONS"}
+        if name == "PutItem":
+            params["item"] = ["ticket_id", "status", "draft_reply"]
+    return ApiCall(
+        "dynamodb.amazonaws.com", name, name != "PutItem", params=params, is_data_event=True,
+        resources=(fmt.resource(f"arn:aws:dynamodb:{c.region}:{c.account}:table/{table}", "AWS::DynamoDB::Table", c.account),),
+    )
+
+
+def bedrock_invoke(c: CallContext, model_id: str) -> ApiCall:
+    # Bedrock runtime calls are logged under bedrock.amazonaws.com as management events.
+    return ApiCall("bedrock.amazonaws.com", "InvokeModel", True, params={"modelId": model_id},
+                   host=f"bedrock-runtime.{c.region}.amazonaws.com")
+
+
+def logs_create_stream(c: CallContext, group: str) -> ApiCall:
+    day = FIRST_TRAIL_DAY + timedelta(days=c.day_index)
+    stream = f"{day:%Y/%m/%d}/[$LATEST]{c.rng.getrandbits(128):032x}"
+    return ApiCall("logs.amazonaws.com", "CreateLogStream", False, params={"logGroupName": group, "logStreamName": stream})
+
+
+def athena_start(c: CallContext, workgroup: str, query: str) -> ApiCall:
+    return ApiCall("athena.amazonaws.com", "StartQueryExecution", False,
+                   params={"queryString": query, "workGroup": workgroup,
+                           "queryExecutionContext": {"database": "analytics"},
+                           "clientRequestToken": str(uuid.UUID(int=c.rng.getrandbits(128), version=4))},
+                   response={"queryExecutionId": str(uuid.UUID(int=c.rng.getrandbits(128), version=4))})
+
+
+def athena_read(c: CallContext, name: str) -> ApiCall:
+    return ApiCall("athena.amazonaws.com", name, True,
+                   params={"queryExecutionId": str(uuid.UUID(int=c.rng.getrandbits(128), version=4))})
+
+
+def glue_get_table(c: CallContext, database: str, table: str, via_athena: bool) -> ApiCall:
+    return ApiCall("glue.amazonaws.com", "GetTable", True, params={"databaseName": database, "name": table},
+                   host=None if via_athena else "", via_service="athena.amazonaws.com" if via_athena else None)
+
+
+def simple(source: str, name: str, read_only: bool, params: dict | None = None, response: dict | None = None) -> Callable:
+    """A call whose logged shape does not vary."""
+    return lambda c: ApiCall(source, name, read_only, params=params, response=response)
+
+
+def codecommit_git(c: CallContext, name: str, repository: str) -> ApiCall:
+    return ApiCall(
+        "codecommit.amazonaws.com", name, name == "GitPull",
+        extra={"protocol": "HTTP", "dataTransferred": c.rng.random() < 0.7, "repositoryName": repository,
+               "repositoryId": str(uuid.UUID(int=hash_int(repository), version=4)),
+               "capabilities": ["multi_ack_detailed", "side-band-64k", "thin-pack"]},
+        resources=(fmt.resource(f"arn:aws:codecommit:{c.region}:{c.account}:{repository}",
+                                "AWS::CodeCommit::Repository", c.account),),
+        host=f"git-codecommit.{c.region}.amazonaws.com",
+    )
+
+
+def hash_int(text: str) -> int:
+    return int.from_bytes(fmt.alnum_token(16, text).encode()[:16], "big")
+
+
+def lambda_invoke(c: CallContext, function: str) -> ApiCall:
+    arn = function_arn(function, c.account, c.region)
+    return ApiCall("lambda.amazonaws.com", "Invoke", False, params={"functionName": arn}, is_data_event=True,
+                   resources=(fmt.resource(arn, "AWS::Lambda::Function", c.account),),
+                   extra={"functionVersion": f"{arn}:$LATEST"})
+
+
+def lambda_create(c: CallContext, function: str, role: str) -> ApiCall:
+    arn = function_arn(function, c.account, c.region)
+    return ApiCall(
+        "lambda.amazonaws.com", "CreateFunction20150331", False,
+        params={"functionName": function, "runtime": "python3.12", "role": role, "handler": "app.handler",
+                "code": {"s3Bucket": "deploy-agent-artifacts", "s3Key": f"{function}/build-{c.day_index}.zip"},
+                "description": "", "timeout": 30, "memorySize": 256, "publish": True, "packageType": "Zip",
+                "architectures": ["x86_64"]},
+        response={"functionName": function, "functionArn": arn, "runtime": "python3.12", "role": role,
+                  "handler": "app.handler", "codeSize": c.rng.randint(4_000, 90_000), "timeout": 30,
+                  "memorySize": 256, "version": "1", "state": "Pending", "stateReasonCode": "Creating",
+                  "packageType": "Zip", "architectures": ["x86_64"]},
+    )
+
+
+def lambda_update_code(c: CallContext, function: str) -> ApiCall:
+    arn = function_arn(function, c.account, c.region)
+    return ApiCall(
+        "lambda.amazonaws.com", "UpdateFunctionCode20150331v2", False,
+        params={"functionName": function, "s3Bucket": "deploy-agent-artifacts",
+                "s3Key": f"{function}/build-{c.day_index}.zip", "publish": True, "dryRun": False},
+        response={"functionName": function, "functionArn": arn, "lastUpdateStatus": "InProgress"},
+    )
+
+
+def lambda_get(c: CallContext, function: str) -> ApiCall:
+    return ApiCall("lambda.amazonaws.com", "GetFunction20150331v2", True, params={"functionName": function})
+
+
+def sqs_send(c: CallContext, queue: str) -> ApiCall:
+    url = f"https://sqs.{c.region}.amazonaws.com/{c.account}/{queue}"
+    return ApiCall("sqs.amazonaws.com", "SendMessage", False, params={"queueUrl": url}, is_data_event=True,
+                   response={"mD5OfMessageBody": f"{c.rng.getrandbits(128):032x}",
+                             "messageId": str(uuid.UUID(int=c.rng.getrandbits(128), version=4))},
+                   resources=(fmt.resource(f"arn:aws:sqs:{c.region}:{c.account}:{queue}", "AWS::SQS::Queue", c.account),))
+
+
+def cloudwatch_metrics(c: CallContext) -> ApiCall:
+    # CloudWatch's event source is monitoring.amazonaws.com; its IAM prefix is cloudwatch.
+    return ApiCall("monitoring.amazonaws.com", "GetMetricData", True,
+                   params={"metricDataQueries": [{"id": "m1", "metricStat": {"metric": {"namespace": "AWS/Athena",
+                           "metricName": "ProcessedBytes"}, "period": 3600, "stat": "Sum"}}],
+                           "startTime": "Nov 1, 2026, 12:00:00 AM", "endTime": "Nov 27, 2026, 12:00:00 AM"})
+
+
+# --- model-serving certificates ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServingCertificate:
+    """A TLS certificate of a model-serving job, imported into ACM by cert-rotator."""
+
+    common_name: str
+    serving_job: str
+    not_before: date
+    not_after: date
+
+    @property
+    def acm_arn(self) -> str:
+        return f"arn:aws:acm:{HOME_REGION}:{PROD}:certificate/{uuid.UUID(int=hash_int(self.common_name), version=4)}"
+
+
+CERTIFICATES = (
+    ServingCertificate("inference-gateway.models.internal", "inference-gateway", date(2026, 9, 1), date(2027, 8, 31)),
+    ServingCertificate("embeddings.models.internal", "embeddings-server", date(2025, 12, 5), date(2026, 12, 4)),
+    ServingCertificate("reranker.models.internal", "reranker-server", date(2025, 12, 20), date(2026, 12, 19)),
+    ServingCertificate("summarizer.models.internal", "summarizer-batch", date(2025, 11, 21), date(2026, 11, 20)),
+)
+CERT_ROTATION_DAY = (CERTIFICATES[0].not_before - FIRST_TRAIL_DAY).days
+
+
+def acm_import(c: CallContext, cert: ServingCertificate) -> ApiCall:
+    return ApiCall("acm.amazonaws.com", "ImportCertificate", False,
+                   params={"certificateArn": cert.acm_arn, "certificate": "HIDDEN_DUE_TO_SECURITY_REASONS",
+                           "privateKey": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+                   response={"certificateArn": cert.acm_arn})
+
+
+def put_secret(c: CallContext, name: str) -> ApiCall:
+    arn = f"arn:aws:secretsmanager:{c.region}:{c.account}:secret:model-serving/{name}-{fmt.alnum_token(6, name)}"
+    return ApiCall("secretsmanager.amazonaws.com", "PutSecretValue", False,
+                   params={"secretId": f"model-serving/{name}",
+                           "clientRequestToken": str(uuid.UUID(int=c.rng.getrandbits(128), version=4))},
+                   response={"arn": arn, "versionId": str(uuid.UUID(int=c.rng.getrandbits(128), version=4)),
+                             "versionStages": ["AWSCURRENT"]})
+
+
+def upload_server_certificate(c: CallContext, cert: ServingCertificate) -> ApiCall:
+    return ApiCall("iam.amazonaws.com", "UploadServerCertificate", False,
+                   params={"path": "/model-serving/", "serverCertificateName": cert.serving_job,
+                           "certificateBody": "HIDDEN_DUE_TO_SECURITY_REASONS", "privateKey": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+                   response={"serverCertificateMetadata": {
+                       "path": "/model-serving/", "serverCertificateName": cert.serving_job,
+                       "serverCertificateId": fmt.iam_unique_id("server_certificate", cert.common_name),
+                       "arn": f"arn:aws:iam::{c.account}:server-certificate/model-serving/{cert.serving_job}",
+                       "expiration": f"{cert.not_after:%b} {cert.not_after.day}, {cert.not_after.year}, 12:00:00 AM"}},
+                   host="iam.amazonaws.com")
+
+
+# --- deploy-agent's functions ----------------------------------------------------------------
+
+PASSED_ROLE = "lambda-basic-exec"
+# Functions deploy-agent owns: name -> trail day it creates it (None: made before the trail).
+DEPLOYED_FUNCTIONS = {"ticket-router": None, "invoice-renderer": 20, "slack-notifier": 61}
+
+
+def functions_on(day_index: int) -> list[str]:
+    return [name for name, made in DEPLOYED_FUNCTIONS.items() if made is None or made <= day_index]
+
+
+def created_on(day_index: int) -> str:
+    return next(name for name, made in DEPLOYED_FUNCTIONS.items() if made == day_index)
+
+
+CREATE_DAYS = frozenset(d for d in DEPLOYED_FUNCTIONS.values() if d is not None)
+CROSS_ACCOUNT_DAYS = frozenset({9, 17, 30, 44, 58, 71, 85, 97})
+
+
+# --- actors and what they do -----------------------------------------------------------------------
+
+
+BOTO3 = ("Boto3/1.35.57 md/Botocore#1.35.57 ua/2.0 os/linux#5.10.227-219.884.amzn2.x86_64 md/arch#x86_64 "
+         "lang/python#3.12.7 md/pyimpl#CPython{env} cfg/retry-mode#legacy Botocore/1.35.57")
+LAMBDA_BOTO3 = BOTO3.format(env=" exec-env/AWS_Lambda_python3.12")
+PLAIN_BOTO3 = BOTO3.format(env="")
+GLUE_SDK = ("aws-sdk-java/1.12.770 Linux/5.10.227-219.884.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/17.0.13+11-LTS "
+            "java/17.0.13 scala/2.12.18 vendor/Amazon.com_Inc. cfg/retry-mode/standard")
+CHROME = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+          "Chrome/131.0.0.0 Safari/537.36")
+FIREFOX = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+GIT = "git/2.43.0"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An identity as the trail shows it.
+
+    kind: ``role`` (sessions of a role), ``access_key`` (an IAM user's long-lived
+        key) or ``console`` (an IAM user signed in to the console).
+    session_pattern: role session names; ``{n}`` counts sessions, ``{function}``
+        names one of deploy-agent's functions.
+    started_by: who opens each role session with ``sts:AssumeRole``: an AWS
+        service principal (logged as an AWSService event) or another actor's key
+        (a cross-account assume, logged in both accounts).
+    active_chance: chance the actor does anything on a given day.
+    days: if set, the only trail days it is active.
+    """
+
+    key: str
+    account: str
+    kind: str
+    name: str
+    user_agent: str
+    source_ip: str
+    hours: tuple[int, int] = (8, 19)
+    session_pattern: str = ""
+    sessions_per_day: int = 1
+    started_by: str | None = None
+    is_ec2_instance: bool = False
+    active_chance: float = 1.0
+    weekdays_only: bool = False
+    days: frozenset[int] | None = None
+
+    @property
+    def arn(self) -> str:
+        return role_arn(self.account, self.name) if self.kind == "role" else user_arn(self.account, self.name)
+
+
+ACTORS = {a.key: a for a in (
+    Actor("support-agent", PROD, "role", "support-agent", LAMBDA_BOTO3, "198.51.100.10", hours=(6, 21),
+          session_pattern="support-triage-{n}", sessions_per_day=2, started_by="lambda.amazonaws.com"),
+    Actor("codegen-agent", PROD, "access_key", "codegen-agent", PLAIN_BOTO3, "192.0.2.40", hours=(7, 18),
+          active_chance=0.6, weekdays_only=True),
+    Actor("data-analysis-agent", PROD, "role", "data-analysis-agent", PLAIN_BOTO3, "198.51.100.20", hours=(9, 18),
+          session_pattern="SageMaker", started_by="sagemaker.amazonaws.com", active_chance=0.8),
+    Actor("cert-rotator", PROD, "role", "cert-rotator", LAMBDA_BOTO3, "198.51.100.12", hours=(3, 3),
+          session_pattern="cert-rotator"),
+    Actor("deploy-agent", PROD, "role", "deploy-agent", LAMBDA_BOTO3, "198.51.100.11", hours=(9, 17),
+          session_pattern="deploy-run-{n}", active_chance=0.75),
+    Actor("lambda-basic-exec", PROD, "role", "lambda-basic-exec", LAMBDA_BOTO3, "198.51.100.13", hours=(9, 17),
+          session_pattern="{function}", active_chance=0.75),
+    Actor("ownerless-agent", PROD, "role", "ownerless-agent", PLAIN_BOTO3, "198.51.100.30", hours=(0, 23),
+          session_pattern="i-0a7f3c9e51d2b8460", started_by="ec2.amazonaws.com", is_ec2_instance=True,
+          active_chance=0.4),
+    Actor("etl-nightly", PROD, "role", "etl-nightly", GLUE_SDK, "198.51.100.21", hours=(2, 2),
+          session_pattern="GlueJobRunnerSession", started_by="glue.amazonaws.com"),
+    Actor("reporting-bot", PROD, "access_key", "reporting-bot", PLAIN_BOTO3, "192.0.2.50", hours=(6, 7),
+          weekdays_only=True),
+    Actor("reporting-bot-console", PROD, "console", "reporting-bot", CHROME, "203.0.113.21", hours=(13, 16),
+          active_chance=0.3, weekdays_only=True),
+    Actor("alice", PROD, "console", "alice", CHROME, "203.0.113.7", hours=(8, 17), active_chance=0.7,
+          weekdays_only=True),
+    Actor("bob", PROD, "console", "bob", FIREFOX, "203.0.113.8", hours=(9, 18), active_chance=0.5,
+          weekdays_only=True),
+    Actor("prod-deployer", PROD, "role", "prod-deployer", PLAIN_BOTO3, "198.51.100.60", hours=(10, 15),
+          session_pattern="dev-agent-{n}", started_by="dev-agent", days=CROSS_ACCOUNT_DAYS),
+    Actor("dev-agent", DEV, "role", "dev-agent", PLAIN_BOTO3, "198.51.100.60", hours=(8, 20),
+          session_pattern="bedrock-agent-{n}", active_chance=0.6),
+    Actor("dev-ci", DEV, "role", "dev-ci", PLAIN_BOTO3, "198.51.100.61", hours=(9, 18),
+          session_pattern="AWSCodeBuild-{n}", weekdays_only=True),
+)}
+
+
+@dataclass(frozen=True)
+class Denial:
+    """A planted failure: the error CloudTrail records and the IAM action it names."""
+
+    error_code: str
+    action: str
+    resource: str
+    because: str = "no identity-based policy allows the {action} action"
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One kind of call an actor makes: how many on an active day, where, and
+    whether it fails. chance: the probability it happens at all on that day."""
+
+    actor: str
+    call: Callable[[CallContext], ApiCall]
+    per_day: tuple[int, int] = (1, 1)
+    chance: float = 1.0
+    region: str = HOME_REGION
+    days: frozenset[int] | None = None
+    denial: Denial | None = None
+
+
+ATTACHMENTS = "support-attachments"
+
+ACTIVITIES = (
+    # support-agent: nearly every granted action, every day.
+    Activity("support-agent", lambda c: dynamodb_item(c, "Query", "tickets"), (3, 6)),
+    Activity("support-agent", lambda c: dynamodb_item(c, "GetItem", "tickets"), (4, 8)),
+    Activity("support-agent", lambda c: dynamodb_item(c, "PutItem", "tickets"), (3, 6)),
+    Activity("support-agent", lambda c: s3_object(c, "GetObject", ATTACHMENTS,
+                                                  f"tickets/{c.rng.randint(40000, 99999)}/attachment-1.png"), (1, 4)),
+    Activity("support-agent", lambda c: bedrock_invoke(c, SUPPORT_MODEL), (4, 8)),
+    Activity("support-agent", lambda c: logs_create_stream(c, "/aws/lambda/support-agent"), (1, 2)),
+    # codegen-agent: a little git, builds and artifacts, with its never-rotated key.
+    Activity("codegen-agent", lambda c: codecommit_git(c, "GitPull", "platform-services"), (1, 3)),
+    Activity("codegen-agent", lambda c: codecommit_git(c, "GitPush", "platform-services"), (1, 1), chance=0.4),
+    Activity("codegen-agent", simple("codebuild.amazonaws.com", "StartBuild", False,
+                                     {"projectName": "codegen-validate"}), (1, 1), chance=0.4),
+    Activity("codegen-agent", simple("codebuild.amazonaws.com", "BatchGetBuilds", True,
+                                     {"ids": ["codegen-validate:build"]}), (1, 2), chance=0.4),
+    Activity("codegen-agent", lambda c: s3_object(c, "PutObject", "codegen-artifacts",
+                                                  f"patches/{c.rng.getrandbits(32):08x}.diff"), (1, 2), chance=0.5),
+    # data-analysis-agent: a handful of its huge grant, and some refusals.
+    Activity("data-analysis-agent", lambda c: s3_object(c, "GetObject", "analytics-curated",
+                                                        f"sales/day={c.rng.randint(1, 28):02d}/part-0.parquet"), (2, 6)),
+    Activity("data-analysis-agent", lambda c: s3_list(c, "analytics-curated", "sales/"), (1, 3)),
+    Activity("data-analysis-agent", lambda c: s3_object(c, "HeadObject", "analytics-curated", "sales/_SUCCESS"), (1, 1),
+             chance=0.3),
+    Activity("data-analysis-agent", lambda c: athena_start(c, "analytics", "SELECT region, sum(amount) FROM sales GROUP BY 1"),
+             (1, 3)),
+    Activity("data-analysis-agent", lambda c: athena_read(c, "GetQueryResults"), (1, 3)),
+    Activity("data-analysis-agent", lambda c: glue_get_table(c, "analytics", "sales", via_athena=True), (1, 3)),
+    Activity("data-analysis-agent", lambda c: athena_start(c, "analytics", "SELECT count(*) FROM eu_sales"), (1, 2),
+             chance=0.15, region=SECOND_REGION),
+    Activity("data-analysis-agent", lambda c: athena_read(c, "GetQueryResults"), (1, 2), chance=0.15,
+             region=SECOND_REGION),
+    Activity("data-analysis-agent", simple("redshift-data.amazonaws.com", "ExecuteStatement", False,
+                                           {"clusterIdentifier": "finance", "database": "ledger",
+                                            "sql": "SELECT * FROM payouts LIMIT 100"}), (1, 1), chance=0.08,
+             denial=Denial("AccessDeniedException", "redshift-data:ExecuteStatement",
+                           f"arn:aws:redshift:{HOME_REGION}:{PROD}:cluster:finance",
+                           because="no permissions boundary allows the {action} action")),
+    Activity("data-analysis-agent", lambda c: s3_object(c, "GetObject", "finance-restricted", "payroll/2026-10.csv",
+                                                        bytes_out=0), (1, 1), chance=0.05,
+             denial=Denial("AccessDenied", "s3:GetObject", "arn:aws:s3:::finance-restricted/payroll/2026-10.csv")),
+    # cert-rotator: daily checks, one rotation, a weekly CA bundle refresh.
+    Activity("cert-rotator", simple("acm.amazonaws.com", "ListCertificates", True,
+                                    {"certificateStatuses": ["ISSUED", "EXPIRED"]})),
+    *(Activity("cert-rotator", (lambda cert: lambda c: ApiCall(
+        "acm.amazonaws.com", "DescribeCertificate", True, params={"certificateArn": cert.acm_arn}))(cert))
+      for cert in CERTIFICATES),
+    Activity("cert-rotator", lambda c: put_secret(c, "ca-bundle"), days=frozenset(range(2, TRAIL_DAYS, 7))),
+    Activity("cert-rotator", lambda c: acm_import(c, CERTIFICATES[0]), days=frozenset({CERT_ROTATION_DAY})),
+    Activity("cert-rotator", lambda c: put_secret(c, CERTIFICATES[0].serving_job), days=frozenset({CERT_ROTATION_DAY})),
+    Activity("cert-rotator", lambda c: upload_server_certificate(c, CERTIFICATES[0]),
+             days=frozenset({CERT_ROTATION_DAY})),
+    # deploy-agent: creates, updates and invokes its own functions, passing lambda-basic-exec.
+    Activity("deploy-agent", lambda c: lambda_create(c, created_on(c.day_index), role_arn(PROD, PASSED_ROLE)),
+             days=CREATE_DAYS),
+    Activity("deploy-agent", lambda c: lambda_update_code(c, c.rng.choice(functions_on(c.day_index))), chance=0.2),
+    Activity("deploy-agent", lambda c: lambda_get(c, c.rng.choice(functions_on(c.day_index))), (1, 2)),
+    Activity("deploy-agent", lambda c: lambda_invoke(c, c.rng.choice(functions_on(c.day_index))), (2, 5)),
+    Activity("deploy-agent", simple("lambda.amazonaws.com", "DeleteFunction20150331", False,
+                                    {"functionName": "ticket-router-old"}), chance=0.05,
+             denial=Denial("AccessDeniedException", "lambda:DeleteFunction", function_arn("ticket-router-old"))),
+    Activity("deploy-agent", simple("iam.amazonaws.com", "AttachRolePolicy", False,
+                                    {"roleName": PASSED_ROLE, "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+             chance=0.03, denial=Denial("AccessDenied", "iam:AttachRolePolicy", role_arn(PROD, PASSED_ROLE))),
+    Activity("lambda-basic-exec", lambda c: logs_create_stream(c, f"/aws/lambda/{c.session}"),
+             (1, 2)),
+    # ownerless-agent: scratch bucket and a queue, from an EC2 instance.
+    Activity("ownerless-agent", lambda c: s3_list(c, "shared-scratch", "runs/"), (1, 2)),
+    Activity("ownerless-agent", lambda c: s3_object(c, "GetObject", "shared-scratch",
+                                                    f"runs/{c.rng.randint(1, 400)}/input.json"), (1, 4)),
+    Activity("ownerless-agent", lambda c: sqs_send(c, "agent-results"), (1, 3)),
+    # etl-nightly: an ordinary service role.
+    Activity("etl-nightly", lambda c: s3_object(c, "GetObject", "analytics-raw",
+                                                f"orders/{c.rng.randint(0, 23):02d}.json.gz"), (3, 6)),
+    Activity("etl-nightly", lambda c: s3_object(c, "PutObject", "analytics-curated",
+                                                f"sales/day={c.rng.randint(1, 28):02d}/part-0.parquet"), (2, 4)),
+    Activity("etl-nightly", lambda c: glue_get_table(c, "analytics", "orders", via_athena=False), (1, 2)),
+    # reporting-bot: the agent's key in the morning, people in the console in the afternoon.
+    Activity("reporting-bot", lambda c: athena_start(c, "reporting", "SELECT * FROM weekly_kpis"), (1, 2)),
+    Activity("reporting-bot", lambda c: athena_read(c, "GetQueryResults"), (1, 3)),
+    Activity("reporting-bot", lambda c: s3_object(c, "GetObject", "company-reports", "kpi/latest.csv"), (1, 2)),
+    Activity("reporting-bot", cloudwatch_metrics, (1, 2)),
+    Activity("reporting-bot", lambda c: s3_list(c, "company-reports", "kpi/", event_name="ListObjectsV2", list_type=None),
+             chance=0.15),
+    Activity("reporting-bot-console", lambda c: athena_read(c, "GetQueryExecution"), (1, 3)),
+    Activity("reporting-bot-console", lambda c: s3_list(c, "company-reports", "kpi/", list_type=None)),
+    # people.
+    Activity("alice", simple("iam.amazonaws.com", "ListRoles", True, {"maxItems": 100}), (1, 2)),
+    Activity("alice", simple("iam.amazonaws.com", "GetRole", True, {"roleName": "deploy-agent"}), (1, 2), chance=0.4),
+    Activity("alice", simple("ec2.amazonaws.com", "DescribeInstances", True,
+                             {"instancesSet": {}, "filterSet": {}}), (1, 2)),
+    Activity("alice", simple("cloudtrail.amazonaws.com", "LookupEvents", True, {"maxResults": 50}), chance=0.3),
+    Activity("alice", simple("ec2.amazonaws.com", "DescribeInstances", True, {"instancesSet": {}, "filterSet": {}}),
+             chance=0.12, region=SECOND_REGION),
+    Activity("bob", simple("lambda.amazonaws.com", "ListFunctions20150331", True), (1, 2)),
+    Activity("bob", simple("logs.amazonaws.com", "FilterLogEvents", True,
+                           {"logGroupName": "/aws/lambda/support-agent", "limit": 100}), (1, 3)),
+    Activity("bob", cloudwatch_metrics, (1, 2), chance=0.5),
+    # dev-agent reaching prod through prod-deployer.
+    Activity("prod-deployer", simple("cloudformation.amazonaws.com", "DescribeStacks", True,
+                                     {"stackName": "agent-services"}), (1, 2)),
+    Activity("prod-deployer", simple("cloudformation.amazonaws.com", "CreateStack", False,
+                                     {"stackName": "agent-services", "capabilities": ["CAPABILITY_IAM"]}),
+             days=frozenset({min(CROSS_ACCOUNT_DAYS)})),
+    Activity("prod-deployer", simple("cloudformation.amazonaws.com", "UpdateStack", False,
+                                     {"stackName": "agent-services", "capabilities": ["CAPABILITY_IAM"]}), chance=0.6),
+    Activity("prod-deployer", lambda c: lambda_update_code(c, "ticket-router"), chance=0.4),
+    Activity("dev-agent", lambda c: bedrock_invoke(c, DEV_MODEL), (2, 5)),
+    Activity("dev-agent", lambda c: s3_object(c, "GetObject", "dev-agent-workspace", f"plans/{c.rng.randint(1, 90)}.md"),
+             (1, 2)),
+    Activity("dev-agent", lambda c: s3_object(c, "PutObject", "dev-agent-workspace", f"plans/{c.rng.randint(1, 90)}.md"),
+             (1, 1), chance=0.5),
+    Activity("dev-ci", lambda c: s3_object(c, "PutObject", "dev-build-artifacts",
+                                           f"builds/{c.rng.getrandbits(32):08x}.zip"), (1, 3)),
+    Activity("dev-ci", lambda c: logs_create_stream(c, "/aws/codebuild/dev-ci"), (1, 1)),
+)
+
+
+# --- turning the plan into records -------------------------------------------------------------------
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _expiration_text(moment: datetime) -> str:
+    """How CloudTrail prints a credential expiry: ``Nov 27, 2026, 3:04:05 PM``."""
+    hour = moment.hour % 12 or 12
+    return f"{moment:%b} {moment.day}, {moment.year}, {hour}:{moment:%M:%S} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def _session_token(*parts: str) -> str:
+    return "IQoJb3JpZ2luX2VjE" + fmt.alnum_token(48, "token", *parts)
+
+
+def _default_host(source: str, region: str) -> str:
+    label = source.split(".")[0]
+    if label in ("iam", "sts"):
+        return f"{label}.amazonaws.com"
+    return f"{label}.{region}.amazonaws.com"
+
+
+@dataclass
+class DayState:
+    """What carries over between days: session counters per actor."""
+
+    sessions_opened: Counter = field(default_factory=Counter)
+
+
+def _role_session(actor: Actor, started: datetime, rng: random.Random, state: DayState, day_index: int) -> tuple[dict, str]:
+    state.sessions_opened[actor.key] += 1
+    functions = functions_on(day_index)
+    name = actor.session_pattern.format(n=state.sessions_opened[actor.key], function=rng.choice(functions))
+    role = _role(actor.name, actor.account)
+    identity = fmt.assumed_role_identity(
+        account=actor.account, role_name=role.name, role_id=role.role_id, session_name=name,
+        access_key_id=fmt.iam_unique_id("session_key", actor.key, name, started.isoformat()),
+        session_started_at=started, role_path=role.path, ec2_role_delivery=actor.is_ec2_instance)
+    return identity, name
+
+
+def _assume_role_records(actor: Actor, identity: dict, session: str, started: datetime, rng: random.Random,
+                         state: DayState, day_index: int) -> list[dict]:
+    """The ``sts:AssumeRole`` that opened a session: by an AWS service, or
+    cross-account by another actor (one record in each account's trail)."""
+    role = _role(actor.name, actor.account)
+    params = {"roleArn": role.arn, "roleSessionName": session, "durationSeconds": 3600}
+    response = {
+        "credentials": {"accessKeyId": identity["accessKeyId"], "sessionToken": _session_token(session, started.isoformat()),
+                        "expiration": _expiration_text(started + timedelta(hours=1))},
+        "assumedRoleUser": {"assumedRoleId": identity["principalId"], "arn": identity["arn"]},
+    }
+    common = dict(event_time=started, event_source="sts.amazonaws.com", event_name="AssumeRole", region=HOME_REGION,
+                  request_parameters=params, response_elements=response, request_id=_uuid(rng), read_only=True,
+                  resources=[fmt.resource(role.arn, "AWS::IAM::Role", role.account)], shared_event_id=_uuid(rng))
+    caller = ACTORS.get(actor.started_by)
+    if caller is None:
+        service = actor.started_by
+        return [fmt.cloudtrail_record(**common, user_identity=fmt.aws_service_identity(service), source_ip=service,
+                                      user_agent=service, event_id=_uuid(rng), recipient_account=actor.account)]
+    caller_identity, _ = _role_session(caller, started - timedelta(seconds=rng.randint(20, 90)), rng, state, day_index)
+    in_caller_account = fmt.cloudtrail_record(
+        **common, user_identity=caller_identity, source_ip=caller.source_ip, user_agent=caller.user_agent,
+        event_id=_uuid(rng), recipient_account=caller.account, tls_host="sts.amazonaws.com")
+    in_role_account = fmt.cloudtrail_record(
+        **common, user_identity=fmt.aws_account_identity(account=caller.account, principal_id=caller_identity["principalId"]),
+        source_ip=caller.source_ip, user_agent=caller.user_agent, event_id=_uuid(rng), recipient_account=actor.account,
+        tls_host="sts.amazonaws.com")
+    return [in_caller_account, in_role_account]
+
+
+def _console_login(actor: Actor, user: User, at: datetime, rng: random.Random) -> dict:
+    identity = fmt.iam_user_identity(account=user.account, user_name=user.name,
+                                     user_id=fmt.iam_unique_id("user", user.account, user.name))
+    return fmt.cloudtrail_record(
+        event_time=at, event_source="signin.amazonaws.com", event_name="ConsoleLogin", region=HOME_REGION,
+        user_identity=identity, source_ip=actor.source_ip, user_agent=actor.user_agent, request_parameters=None,
+        response_elements={"ConsoleLogin": "Success"},
+        additional_event_data={"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No",
+                               "MFAUsed": "Yes"},
+        event_id=_uuid(rng), request_id="", read_only=False, recipient_account=user.account,
+        event_type="AwsConsoleSignIn", tls_host="signin.aws.amazon.com")
+
+
+def _denial_message(denial: Denial, identity_arn: str) -> str:
+    if denial.error_code == "AccessDenied" and denial.action.startswith("s3:"):
+        return "Access Denied"
+    because = denial.because.format(action=denial.action)
+    return f"User: {identity_arn} is not authorized to perform: {denial.action} on resource: {denial.resource} because {because}"
+
+
+def _record(call: ApiCall, activity: Activity, actor: Actor, identity: dict, at: datetime, rng: random.Random,
+            from_console: bool) -> dict:
+    if call.via_service:
+        identity = {**identity, "invokedBy": call.via_service}
+    source_ip = call.via_service or actor.source_ip
+    user_agent = call.via_service or actor.user_agent
+    host = None if call.host is None else (call.host or _default_host(call.source, activity.region))
+    is_s3 = call.source == "s3.amazonaws.com"
+    denial = activity.denial
+    return fmt.cloudtrail_record(
+        event_time=at, event_source=call.source, event_name=call.name, region=activity.region,
+        user_identity=identity, source_ip=source_ip, user_agent=user_agent,
+        request_parameters=call.params, response_elements=None if denial else call.response,
+        additional_event_data=call.extra, event_id=_uuid(rng),
+        request_id=f"{rng.getrandbits(64):016X}" if is_s3 else _uuid(rng),
+        read_only=call.read_only, recipient_account=actor.account,
+        category="Data" if call.is_data_event else "Management", resources=call.resources,
+        error_code=denial.error_code if denial else None,
+        error_message=_denial_message(denial, identity["arn"]) if denial else None,
+        tls_host=host, from_console=from_console)
+
+
+def _planned_calls(actor: Actor, day: date, day_index: int, rng: random.Random) -> list[tuple[datetime, Activity]]:
+    if actor.days is not None and day_index not in actor.days:
+        return []
+    if actor.weekdays_only and day.weekday() >= 5:
+        return []
+    if rng.random() >= actor.active_chance:
+        return []
+    first, last = actor.hours
+    start = _midnight(day) + timedelta(hours=first)
+    span = (last - first + 1) * 3600
+    planned = []
+    for activity in ACTIVITIES:
+        if activity.actor != actor.key or (activity.days is not None and day_index not in activity.days):
+            continue
+        if rng.random() >= activity.chance:
+            continue
+        for _ in range(rng.randint(*activity.per_day)):
+            planned.append((start + timedelta(seconds=rng.randrange(span)), activity))
+    planned.sort(key=lambda item: item[0])
+    return planned
+
+
+def _role(name: str, account: str) -> Role:
+    return next(r for r in ROLES if r.name == name and r.account == account)
+
+
+def _user(name: str, account: str) -> User:
+    return next(u for u in USERS if u.name == name and u.account == account)
+
+
+def actor_day_records(actor: Actor, day: date, day_index: int, rng: random.Random, state: DayState) -> list[dict]:
+    """Every record one actor leaves on one day, session openings and sign-ins included."""
+    planned = _planned_calls(actor, day, day_index, rng)
+    if not planned:
+        return []
+    records: list[dict] = []
+    context = CallContext(rng, actor.account, HOME_REGION, day_index)
+    if actor.kind == "role":
+        slice_seconds = (actor.hours[1] - actor.hours[0] + 1) * 3600 // actor.sessions_per_day
+        day_start = _midnight(day) + timedelta(hours=actor.hours[0])
+        sessions: dict[int, tuple[dict, str]] = {}
+        for at, activity in planned:
+            slot = min(int((at - day_start).total_seconds()) // slice_seconds, actor.sessions_per_day - 1)
+            if slot not in sessions:
+                started = at - timedelta(seconds=rng.randint(1, 40))
+                identity, name = _role_session(actor, started, rng, state, day_index)
+                if actor.started_by:
+                    records.extend(_assume_role_records(actor, identity, name, started, rng, state, day_index))
+                sessions[slot] = (identity, name)
+            identity, context.session = sessions[slot]
+            context.region = activity.region
+            records.append(_record(activity.call(context), activity, actor, identity, at, rng, False))
+        return records
+    user = _user(actor.name, actor.account)
+    user_id = fmt.iam_unique_id("user", user.account, user.name)
+    if actor.kind == "access_key":
+        identity = fmt.iam_user_identity(account=user.account, user_name=user.name, user_id=user_id,
+                                         access_key_id=user.access_key_id)
+    else:
+        signed_in = planned[0][0] - timedelta(seconds=rng.randint(30, 300))
+        records.append(_console_login(actor, user, signed_in, rng))
+        identity = fmt.iam_user_identity(
+            account=user.account, user_name=user.name, user_id=user_id,
+            access_key_id=fmt.iam_unique_id("session_key", actor.key, signed_in.isoformat()),
+            console_session_started_at=signed_in)
+    for at, activity in planned:
+        context.region = activity.region
+        records.append(_record(activity.call(context), activity, actor, identity, at, rng, actor.kind == "console"))
+    return records
+
+
+def day_records(day_index: int, state: DayState) -> list[dict]:
+    """Every record of one day, both accounts and all regions."""
+    day = FIRST_TRAIL_DAY + timedelta(days=day_index)
+    records: list[dict] = []
+    for actor in ACTORS.values():
+        rng = random.Random(f"{SEED}:{day.isoformat()}:{actor.key}")
+        records.extend(actor_day_records(actor, day, day_index, rng, state))
+    return records
+
+
+# --- the inventory -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """What the inventory knows of an identity beyond what AWS says."""
+
+    owner: str
+    team: str
+    environment: str
+    is_ai: bool | None
+    agent_name: str = ""
+    description: str = ""
+
+
+OWNERSHIP = {
+    "support-agent": Ownership("maria.lopez@example.com", "customer-support", "prod", True, "support-triage",
+                               "Support triage agent on Lambda"),
+    "codegen-agent": Ownership("sam.chen@example.com", "developer-productivity", "prod", True, "codegen-agent",
+                               "Code-generation agent; CI runner outside AWS uses the access key"),
+    "data-analysis-agent": Ownership("priya.natarajan@example.com", "analytics", "prod", True, "data-analyst",
+                                     "Analysis agent in SageMaker notebooks"),
+    "cert-rotator": Ownership("ml-platform-oncall@example.com", "ml-platform", "prod", False, "",
+                              "Rotates model-serving TLS certificates"),
+    "deploy-agent": Ownership("jonas.weber@example.com", "platform", "prod", True, "release-agent",
+                              "Release agent that ships Lambda functions"),
+    "lambda-basic-exec": Ownership("jonas.weber@example.com", "platform", "prod", False, "",
+                                   "Execution role of deploy-agent's functions"),
+    "ops-admin": Ownership("jonas.weber@example.com", "platform", "prod", False, "", "Break-glass automation"),
+    "legacy-summarizer-agent": Ownership("li.wei@example.com", "research", "prod", True, "doc-summarizer",
+                                         "Replaced by support-agent; never removed"),
+    "ownerless-agent": Ownership("", "", "prod", None, "", "Found on an EC2 instance; nobody claims it"),
+    "prod-deployer": Ownership("jonas.weber@example.com", "platform", "prod", False, "",
+                               "Cross-account deploy role used from dev"),
+    "etl-nightly": Ownership("dana.kim@example.com", "data-engineering", "prod", False, "", "Nightly Glue ETL"),
+    "reporting-bot": Ownership("bi-team@example.com", "business-intelligence", "prod", True, "weekly-report-agent",
+                               "Key used by the weekly report agent; analysts also sign in as this user"),
+    "alice": Ownership("alice@example.com", "platform", "prod", False, "", "Administrator"),
+    "bob": Ownership("bob@example.com", "platform", "prod", False, "", "Developer"),
+    "dev-agent": Ownership("jonas.weber@example.com", "platform", "dev", True, "release-agent-dev",
+                           "Bedrock agent in dev; may assume prod-deployer"),
+    "dev-ci": Ownership("jonas.weber@example.com", "platform", "dev", False, "", "CI builds in dev"),
+}
+
+
+def _aws_inventory_rows(last_seen: dict[str, datetime], key_last_seen: dict[str, datetime]) -> list[dict]:
+    rows = []
+    for entity in (*USERS, *ROLES):
+        own = OWNERSHIP.get(entity.name)
+        if own is None:
+            continue
+        base = {"identity_id": entity.arn, "name": entity.name, "kind": "user" if isinstance(entity, User) else "role",
+                "provider": "aws", "owner": own.owner, "team": own.team, "environment": own.environment,
+                "is_ai": own.is_ai, "agent_name": own.agent_name, "status": "active", "description": own.description}
+        if isinstance(entity, User) and entity.access_key_created:
+            rows.append(base | {"credential_id": entity.access_key_id, "credential_type": "access_key",
+                                "created_at": entity.access_key_created,
+                                "last_used_at": key_last_seen.get(entity.access_key_id)})
+            continue
+        last_used = last_seen.get(entity.arn)
+        if last_used is None and isinstance(entity, Role):
+            last_used = entity.last_used_before_trail
+        rows.append(base | {"created_at": entity.created.date(), "last_used_at": last_used})
+    return rows
+
+
+def _other_inventory_rows() -> list[dict]:
+    rows = [
+        {"identity_id": "openai:key/support-triage", "name": "support-triage", "kind": "api_key", "provider": "openai",
+         "owner": "maria.lopez@example.com", "team": "customer-support", "environment": "prod", "is_ai": True,
+         "agent_name": "support-triage", "credential_id": "key_7Qm2vXbN4cT9", "credential_type": "api_key",
+         "created_at": date(2026, 3, 2), "last_used_at": datetime(2026, 11, 27, 18, 2, 11, tzinfo=UTC),
+         "status": "active", "description": "OpenAI key used by support-agent as a fallback model; no expiry"},
+        {"identity_id": "github:app/codegen-agent", "name": "codegen-agent", "kind": "app", "provider": "github",
+         "owner": "sam.chen@example.com", "team": "developer-productivity", "environment": "prod", "is_ai": True,
+         "agent_name": "codegen-agent", "credential_id": "installation/48213977", "credential_type": "token",
+         "created_at": date(2026, 10, 13), "last_rotated_at": date(2026, 10, 13),
+         "expires_at": SAMPLE_AS_OF + timedelta(days=45), "last_used_at": datetime(2026, 11, 26, 16, 40, 3, tzinfo=UTC),
+         "status": "active", "description": "GitHub App installation token for codegen-agent's pull requests"},
+    ]
+    for cert in CERTIFICATES:
+        rows.append({
+            "identity_id": f"tls:cert/{cert.common_name}", "name": cert.common_name, "kind": "certificate",
+            "provider": "tls", "owner": "ml-platform-oncall@example.com", "team": "ml-platform", "environment": "prod",
+            "is_ai": True, "agent_name": cert.serving_job, "credential_id": cert.acm_arn,
+            "credential_type": "certificate", "created_at": cert.not_before, "last_rotated_at": cert.not_before,
+            "expires_at": cert.not_after, "status": "expired" if cert.not_after < SAMPLE_AS_OF else "active",
+            "description": f"Serving certificate of {cert.serving_job}, rotated by cert-rotator"})
+    return rows
+
+
+# --- writing it all -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SampleSummary:
+    """What was written: counts a test or a report can check."""
+
+    files: int
+    trail_records: int
+    lake_records: int
+    redelivered_event_ids: tuple[str, ...]
+    records_by_identity: dict[str, int]
+
+
+def _identity_arn(record: dict) -> str:
+    identity = record["userIdentity"]
+    if identity["type"] == "AssumedRole":
+        return identity["sessionContext"]["sessionIssuer"]["arn"]
+    return identity.get("arn") or identity.get("invokedBy") or f"{identity['type']}:{identity.get('accountId', '')}"
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _last_seen(records: Sequence[dict]) -> tuple[dict[str, tuple[datetime, str]], dict[str, datetime]]:
+    """Last use per identity ARN (with its region), and per long-lived access key."""
+    by_identity: dict[str, tuple[datetime, str]] = {}
+    by_key: dict[str, datetime] = {}
+    for record in records:
+        if record["userIdentity"]["type"] not in ("AssumedRole", "IAMUser"):
+            continue
+        at = _parse_time(record["eventTime"])
+        arn = _identity_arn(record)
+        if arn not in by_identity or at > by_identity[arn][0]:
+            by_identity[arn] = (at, record["awsRegion"])
+        key = record["userIdentity"].get("accessKeyId", "")
+        if key.startswith("AKIA") and (key not in by_key or at > by_key[key]):
+            by_key[key] = at
+    return by_identity, by_key
+
+
+def _pick_redelivered(records: list[dict], day_index: int) -> frozenset[str]:
+    candidates = [r for r in records if r["recipientAccountId"] == PROD and r["awsRegion"] == HOME_REGION]
+    return frozenset({random.Random(f"{SEED}:redeliver:{day_index}").choice(candidates)["eventID"]})
+
+
+def _write_trail(out_dir: Path, state: DayState) -> tuple[list[Path], list[dict], list[str]]:
+    paths: list[Path] = []
+    all_records: list[dict] = []
+    redelivered: list[str] = []
+    for day_index in range(TRAIL_DAYS):
+        day = FIRST_TRAIL_DAY + timedelta(days=day_index)
+        records = day_records(day_index, state)
+        all_records.extend(records)
+        again = _pick_redelivered(records, day_index) if day_index in REDELIVERY_DAYS else frozenset()
+        redelivered.extend(sorted(again))
+        groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        for record in records:
+            groups[(record["recipientAccountId"], record["awsRegion"])].append(record)
+        for (account, region), group in sorted(groups.items()):
+            paths += fmt.write_cloudtrail_day(out_dir, account, region, day, group, FILES_PER_DAY[(account, region)],
+                                              again if (account, region) == (PROD, HOME_REGION) else frozenset())
+    return paths, all_records, redelivered
+
+
+def _write_lake_export(out_dir: Path) -> tuple[Path, list[dict]]:
+    state = DayState()  # sessions in the export are numbered on their own
+    records = [r for day_index in range(-LAKE_EXPORT_DAYS, 0) for r in day_records(day_index, state)]
+    records.sort(key=lambda r: (r["eventTime"], r["eventID"]))
+    return fmt.write_json_lines(out_dir / LAKE_EXPORT_PATH, records), records
+
+
+def _write_iam(out_dir: Path, last_used: dict[str, tuple[datetime, str]]) -> list[Path]:
+    paths = []
+    for account in (PROD, DEV):
+        export = authorization_details(account, last_used)
+        if account == PAGED_ACCOUNT:
+            pages = fmt.paginate_authorization_details(export, PAGE_MAX_ITEMS)
+            for number, page in enumerate(pages, start=1):
+                paths.append(fmt.write_authorization_details(
+                    out_dir / "iam" / f"{account}-authorization-details.page-{number}.json", page))
+        else:
+            paths.append(fmt.write_authorization_details(out_dir / "iam" / f"{account}-authorization-details.json", export))
+    return paths
+
+
+def generate(out_dir: Path) -> SampleSummary:
+    """Write the whole sample under ``out_dir``, replacing what an earlier run wrote there."""
+    out_dir = Path(out_dir)
+    for name in GENERATED_DIRS:
+        shutil.rmtree(out_dir / name, ignore_errors=True)
+    trail_paths, trail_records, redelivered = _write_trail(out_dir, DayState())
+    lake_path, lake_records = _write_lake_export(out_dir)
+    last_used, key_last_used = _last_seen(trail_records)
+    iam_paths = _write_iam(out_dir, last_used)
+    last_seen = {arn: at for arn, (at, _) in last_used.items()}
+    inventory = fmt.write_inventory_csv(out_dir / INVENTORY_PATH,
+                                        _aws_inventory_rows(last_seen, key_last_used) + _other_inventory_rows())
+    return SampleSummary(
+        files=len(trail_paths) + len(iam_paths) + 2,
+        trail_records=len(trail_records),
+        lake_records=len(lake_records),
+        redelivered_event_ids=tuple(redelivered),
+        records_by_identity=dict(sorted(Counter(_identity_arn(r) for r in trail_records).items())),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write the Overreach sample organisation.")
+    parser.add_argument("out_dir", type=Path, help="where to write it (data/sample)")
+    args = parser.parse_args(argv)
+    summary = generate(args.out_dir)
+    print(f"wrote {summary.files} files to {args.out_dir}: {summary.trail_records} trail records "
+          f"({len(summary.redelivered_event_ids)} delivered twice), {summary.lake_records} in the Lake export")
+    for identity, count in summary.records_by_identity.items():
+        print(f"  {count:6d}  {identity}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Readers on tiny hand-written inputs: detection by content, exact landed rows, quarantine with reasons."""
+
+import gzip
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.sources import detect, landing
+from pipelines.sources.cloudtrail import records_array
+from pipelines.sources.files import describe_file
+from tests.conftest import write_json, write_lines
+from tests.factories import (
+    INVENTORY_HEADER,
+    allow,
+    assumed_role_identity,
+    authorization_details,
+    event,
+    group,
+    inventory_row,
+    managed_policy,
+    policy_document,
+    role,
+    user,
+)
+
+
+def detected_format(path: Path) -> str | None:
+    return detect.detect_format(describe_file(path)).format
+
+
+def test_formats_are_recognised_by_content_not_by_name(tmp_path):
+    assert detected_format(write_json(tmp_path / "a.txt", {"Records": [event("e1")]}, gz=True)) == detect.CLOUDTRAIL_RECORDS
+    assert detected_format(write_lines(tmp_path / "b.log", [event("e2")])) == detect.CLOUDTRAIL_JSONL
+    assert detected_format(write_json(tmp_path / "c", authorization_details(roles=[role("r")]))) == (
+        detect.AWS_AUTHORIZATION_DETAILS
+    )
+    (tmp_path / "d.data").write_text(INVENTORY_HEADER + "\n" + inventory_row("x:y") + "\n")
+    assert detected_format(tmp_path / "d.data") == detect.INVENTORY_CSV
+    assert detected_format(write_json(tmp_path / "e.json", [{"identity_id": "a", "owner": "o"}])) == detect.INVENTORY_JSON
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty file"),
+        (b'{"kind": "List", "items": []}', "JSON object of an unrecognised shape"),
+        (b"name,owner\nx,y\n", "not a recognised format"),
+    ],
+)
+def test_unrecognised_files_are_skipped_with_a_reason(tmp_path, content, reason):
+    path = tmp_path / "input.json"
+    path.write_bytes(content)
+    detection = detect.detect_format(describe_file(path))
+    assert detection.format is None
+    assert reason in detection.reason
+
+
+def test_records_array_unwraps_without_parsing():
+    assert records_array(b' {"Records" : [{"a":1},{"b":2}]}\n') == b'[{"a":1},{"b":2}]'
+    assert records_array(b'{"Other": []}') == b'{"Other": []}'
+
+
+def land_all(tmp_path: Path, *paths: Path):
+    detected = landing.discover(list(paths))
+    con = duckdb.connect()
+    landing_dir = tmp_path / "landing"
+    outcomes = (
+        landing.land_aws_authorization(detected, landing_dir)
+        + landing.land_cloudtrail_files(con, detected, landing_dir, tmp_path / "scratch")
+        + landing.land_inventory(con, detected, landing_dir)
+        + landing.write_skipped(detected, landing_dir)
+    )
+    return con, landing_dir, {Path(o.source.path).name: o for o in outcomes}
+
+
+def read_landed(con, landing_dir: Path, relative: str) -> pl.DataFrame:
+    return con.sql(
+        "SELECT * FROM read_parquet($p, hive_partitioning = true, union_by_name = true)",
+        params={"p": str(landing_dir / relative)},
+    ).pl()
+
+
+def test_authorization_pages_and_accounts_merge_into_landing_tables(tmp_path):
+    reader = managed_policy("reader", policy_document(allow("s3:GetObject")), older_versions=[policy_document(allow("*"))])
+    page_1 = authorization_details(
+        users=[user("alice", groups=["admins"], inline={"own": policy_document(allow("sts:GetCallerIdentity"))})],
+        groups=[group("admins", managed=[reader["Arn"]])],
+        page={"IsTruncated": True, "Marker": "abc"},
+    )
+    page_2 = authorization_details(
+        roles=[role("bot", tags={"ai-agent": "true"}, boundary=reader["Arn"], managed=[reader["Arn"]])],
+        policies=[reader],
+        page={"IsTruncated": False},
+    )
+    other_account = authorization_details(roles=[role("bot", account="444455556666")])
+    con, landing_dir, outcomes = land_all(
+        tmp_path,
+        write_json(tmp_path / "in" / "p1.json", page_1),
+        write_json(tmp_path / "in" / "p2.json", page_2),
+        write_json(tmp_path / "in" / "dev.json.gz", other_account, gz=True),
+    )
+    assert {name: (o.records_loaded, o.records_quarantined) for name, o in outcomes.items()} == {
+        "p1.json": (2, 0),
+        "p2.json": (2, 0),
+        "dev.json.gz": (1, 0),
+    }
+    principals = read_landed(con, landing_dir, "aws/principals.parquet").sort("principal_arn")
+    assert principals.select("principal_arn", "kind", "account").rows() == [
+        ("arn:aws:iam::111122223333:group/admins", "group", "111122223333"),
+        ("arn:aws:iam::111122223333:role/bot", "role", "111122223333"),
+        ("arn:aws:iam::111122223333:user/alice", "user", "111122223333"),
+        ("arn:aws:iam::444455556666:role/bot", "role", "444455556666"),
+    ]
+    attachments = read_landed(con, landing_dir, "aws/attachments.parquet").sort("principal_arn", "via")
+    assert attachments.select("principal_arn", "policy_id", "via").rows() == [
+        ("arn:aws:iam::111122223333:group/admins", reader["Arn"], "managed"),
+        ("arn:aws:iam::111122223333:role/bot", reader["Arn"], "boundary"),
+        ("arn:aws:iam::111122223333:role/bot", reader["Arn"], "managed"),
+        ("arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:user/alice#inline/own", "inline"),
+    ]
+    versions = read_landed(con, landing_dir, "aws/policy_versions.parquet").sort("version_id")
+    assert versions.select("version_id", "is_default").rows() == [("v1", False), ("v2", True)]
+    policies = read_landed(con, landing_dir, "aws/policies.parquet")
+    assert policies.filter(pl.col("policy_id") == reader["Arn"])["document"].item() == (
+        '{"Statement": [{"Action": "s3:GetObject", "Effect": "Allow", "Resource": "*"}], "Version": "2012-10-17"}'
+    )
+
+
+def test_broken_authorization_entries_are_quarantined_and_the_rest_loads(tmp_path):
+    no_default = managed_policy("p", policy_document(allow("s3:*")))
+    no_default["PolicyVersionList"][0]["IsDefaultVersion"] = False
+    export = authorization_details(roles=[role("ok"), {"RoleName": "no-arn"}], policies=[no_default])
+    _, _, outcomes = land_all(tmp_path, write_json(tmp_path / "in" / "export.json", export))
+    outcome = outcomes["export.json"]
+    assert outcome.records_loaded == 1
+    assert [(r.position, r.reason) for r in outcome.rejected] == [
+        ("RoleDetailList[1]", "missing required field Arn"),
+        ("Policies[0]", "managed policy has no default version in PolicyVersionList"),
+    ]
+
+
+def test_cloudtrail_files_land_every_record_or_quarantine_it(tmp_path):
+    root = tmp_path / "in" / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2026" / "11" / "20"
+    write_json(root / "a.json.gz", {"Records": [event("e1"), event("e2"), {"eventID": "e3", "eventName": "X"}]}, gz=True)
+    write_json(root / "b.json.gz", {"Records": [event("e2")]}, gz=True)  # e2 delivered twice
+    good = gzip.compress(b'{"Records": [' + b'{"eventID": "t1"}' * 1, mtime=0)
+    (root / "truncated.json.gz").write_bytes(good[: len(good) // 2])
+    (root / "malformed.json").write_text('{"Records": [{"eventID": "m1", ')
+    write_lines(
+        tmp_path / "in" / "lake.jsonl",
+        [event("l1", identity=assumed_role_identity("triage-bot", "triage-7")), event("l2", time="not a time")],
+        raw_lines={1: "{not json"},
+    )
+    con, landing_dir, outcomes = land_all(tmp_path, tmp_path / "in")
+    summary = {name: (o.records_loaded, o.records_quarantined, o.status) for name, o in outcomes.items()}
+    assert summary == {
+        "a.json.gz": (2, 1, "partial"),
+        "b.json.gz": (1, 0, "loaded"),
+        "truncated.json.gz": (0, 1, "failed"),
+        "malformed.json": (0, 1, "failed"),
+        "lake.jsonl": (1, 2, "partial"),
+    }
+    reasons = {(name, r.position, r.reason.split(":")[0]) for name, o in outcomes.items() for r in o.rejected}
+    assert reasons == {
+        ("a.json.gz", "record 3", "missing required field eventTime"),
+        ("truncated.json.gz", None, "truncated gzip"),
+        ("malformed.json", None, "malformed JSON, file not loaded"),
+        ("lake.jsonl", "line 2", "malformed JSON"),
+        ("lake.jsonl", "line 3", "eventTime is not a timestamp"),
+    }
+    landed = read_landed(con, landing_dir, "cloudtrail/**/*.parquet")
+    assert sorted(landed["event_id"].to_list()) == ["e1", "e2", "e2", "l1"]
+    lake = landed.filter(pl.col("event_id") == "l1").row(0, named=True)
+    assert lake["record_position"] == "line 1"
+    assert lake["source_key"] == outcomes["lake.jsonl"].source.key
+
+
+def test_inventory_rows_with_bad_values_are_quarantined_by_line(tmp_path):
+    rows = [
+        INVENTORY_HEADER,
+        inventory_row("arn:aws:iam::111122223333:role/bot", owner="ml-team", is_ai="true", expires_at="2027-01-01"),
+        inventory_row("tls:cert/api", credential_id="c1", credential_type="certificate", expires_at="2026-13-45"),
+        "too,few,columns",
+        inventory_row("", owner="nobody"),
+        inventory_row("openai:key/triage", is_ai="maybe"),
+    ]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "inventory.csv").write_text("\n".join(rows) + "\n")
+    con, landing_dir, outcomes = land_all(tmp_path, tmp_path / "in")
+    outcome = outcomes["inventory.csv"]
+    assert outcome.records_loaded == 1
+    assert [(r.position, r.reason) for r in outcome.rejected] == [
+        ("line 4", "expected 17 columns, found 3"),
+        ("line 3", "bad date in expires_at: 2026-13-45"),
+        ("line 5", "missing required field identity_id"),
+        ("line 6", "bad boolean in is_ai: maybe"),
+    ]
+    landed = read_landed(con, landing_dir, "inventory/identities.parquet")
+    assert landed.select("identity_id", "owner", "is_ai").rows() == [
+        ("arn:aws:iam::111122223333:role/bot", "ml-team", "true")
+    ]
