@@ -398,7 +398,8 @@ def resolve_event(event_source: str | None, event_name: str | None, event_type: 
     label = _host_label(event_source)
     if lookup(f"{prefix}:{event_name}") is not None:
         if label != prefix:
-            return _mapped(f"{prefix}:{event_name}", prefix, "prefix_alias", f"event source {label} is IAM prefix {prefix}")
+            reason = f"event source {label} is IAM prefix {prefix}"
+            return _mapped(f"{prefix}:{event_name}", prefix, "prefix_alias", reason)
         return _mapped(f"{prefix}:{event_name}", prefix, "direct", "event name is the action name")
     bare = VERSIONED_NAME_SUFFIX.sub("", event_name)
     if bare != event_name and lookup(f"{prefix}:{bare}") is not None:

@@ -278,7 +278,8 @@ def classify_action(action: str, data_event_services_seen: frozenset[str] = froz
     rule = data_event_rule(entry)
     if rule is not None:
         if entry.service in data_event_services_seen:
-            return Observability(True, "data_event", f"data event ({rule.resource_type}); {entry.service} data events are in the inputs")
+            reason = f"data event ({rule.resource_type}); {entry.service} data events are in the inputs"
+            return Observability(True, "data_event", reason)
         reason = f"data event ({rule.resource_type}), logged only if a trail selects it; none seen for {entry.service}"
         return Observability(False, "data_event_not_seen", reason)
     return Observability(True, "management_event", "management event: every trail logs it by default")
@@ -364,7 +365,9 @@ def inferred_dependent_actions(used: pl.DataFrame | Iterable[str]) -> pl.DataFra
     action, catalog spelling) and ``inferred_from`` (the used action as given).
     An action is not listed as implied by itself.
     """
-    frame = used if isinstance(used, pl.DataFrame) else pl.DataFrame({"action": list(used)}, schema={"action": pl.String})
+    if not isinstance(used, pl.DataFrame):
+        used = pl.DataFrame({"action": list(used)}, schema={"action": pl.String})
+    frame = used
     carried = [c for c in frame.columns if c != "action"]
     catalog = catalog_frame()
     dependencies = (
