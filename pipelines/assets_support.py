@@ -51,6 +51,7 @@ def sql_table_asset(
     description: str,
     group: str,
     extra_tables: dict | None = None,
+    extra_params: dict | None = None,
 ) -> dg.AssetsDefinition:
     """An asset that builds one warehouse table by running ``sql/<layer>/<table>.sql``."""
     schema, name = table.split(".")
@@ -66,7 +67,7 @@ def sql_table_asset(
         with timed() as watch, warehouse.connect() as con:
             for frame_name, build in (extra_tables or {}).items():
                 con.register(frame_name, build())
-            run_sql(con, f"{schema}/{name}", **sql_params_for(settings, warehouse, context))
+            run_sql(con, f"{schema}/{name}", **sql_params_for(settings, warehouse, context), **(extra_params or {}))
             return table_result(con, table, watch)
 
     return _asset

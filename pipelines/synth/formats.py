@@ -20,7 +20,10 @@ import csv
 import gzip
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import random
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -90,14 +93,20 @@ def iam_unique_id(kind: str, *parts: str) -> str:
     return prefix + base64.b32encode(_digest(kind, *parts)).decode()[:length]
 
 
+def _digest_stream(length: int, *parts: str) -> bytes:
+    """``length`` bytes derived from ``parts`` (SHA-256 in counter mode)."""
+    blocks = [_digest(str(counter), *parts) for counter in range(-(-length // 32))]
+    return b"".join(blocks)[:length]
+
+
 def alnum_token(length: int, *parts: str) -> str:
-    """Mixed-case letters and digits derived from ``parts`` (file-name suffixes)."""
-    value = int.from_bytes(_digest(*parts), "big")
-    chars = []
-    for _ in range(length):
-        value, index = divmod(value, len(_ALNUM))
-        chars.append(_ALNUM[index])
-    return "".join(chars)
+    """Mixed-case letters and digits derived from ``parts`` (file-name suffixes, tokens)."""
+    return "".join(_ALNUM[byte % len(_ALNUM)] for byte in _digest_stream(length, *parts))
+
+
+def stable_uuid(*parts: str) -> str:
+    """A version-4-shaped UUID derived from ``parts`` (resource ids that must not change)."""
+    return str(uuid.UUID(bytes=_digest(*parts)[:16], version=4))
 
 
 def cli_timestamp(moment: datetime) -> str:
@@ -134,7 +143,7 @@ def paginate_authorization_details(export: Mapping, max_items: int) -> list[dict
         page["IsTruncated"] = not is_last
         if not is_last:
             next_key, next_item = chunks[index + 1][0]
-            page["Marker"] = base64.b64encode(_digest("marker", next_key, json.dumps(next_item, sort_keys=True)) * 3).decode()
+            page["Marker"] = base64.b64encode(_digest_stream(96, "marker", next_key, json.dumps(next_item, sort_keys=True))).decode()
         pages.append(page)
     return pages
 
@@ -233,8 +242,9 @@ def aws_account_identity(*, account: str, principal_id: str) -> dict:
 
 def resource(arn: str, resource_type: str, account: str | None = None) -> dict:
     """One entry of a record's ``resources`` list."""
-    entry = {"accountId": account, "type": resource_type, "ARN": arn} if account else {"type": resource_type, "ARN": arn}
-    return entry
+    if account:
+        return {"accountId": account, "type": resource_type, "ARN": arn}
+    return {"type": resource_type, "ARN": arn}
 
 
 def cloudtrail_record(
@@ -306,6 +316,259 @@ def cloudtrail_record(
     if from_console:
         record["sessionCredentialFromConsole"] = "true"
     return record
+
+
+# --- CloudTrail shapes of common API calls ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """How CloudTrail logs one call, apart from who made it, when and where.
+
+    params / response: ``requestParameters`` / ``responseElements``.
+    extra: ``additionalEventData``.
+    host: the endpoint in ``tlsDetails``; empty means the service's regional
+        endpoint, None means no TLS details (calls an AWS service makes itself).
+    via_service: the AWS service that made the call on the identity's behalf
+        (``invokedBy``); it then appears as source IP and user agent too.
+    user_agent: overrides the caller's usual user agent (git for CodeCommit).
+    """
+
+    source: str
+    name: str
+    read_only: bool
+    params: dict | None = None
+    response: dict | None = None
+    is_data_event: bool = False
+    resources: tuple[dict, ...] = ()
+    extra: dict | None = None
+    host: str | None = ""
+    via_service: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass
+class CallContext:
+    """What a call shape may draw on: seeded randomness, the account and region
+    the call lands in, the day, and the caller's session name."""
+
+    rng: random.Random
+    account: str
+    region: str
+    day: date
+    session: str = ""
+
+
+def random_uuid(rng: random.Random) -> str:
+    """A seeded random UUID, as CloudTrail's ``eventID`` and ``requestID`` are."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def cloudtrail_text_time(moment: datetime) -> str:
+    """How CloudTrail prints some times inside parameters: ``Nov 27, 2026, 3:04:05 PM``."""
+    hour = moment.hour % 12 or 12
+    return f"{moment:%b} {moment.day}, {moment.year}, {hour}:{moment:%M:%S} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def function_arn(name: str, account: str, region: str) -> str:
+    return f"arn:aws:lambda:{region}:{account}:function:{name}"
+
+
+def default_endpoint(source: str, region: str) -> str:
+    """The endpoint host a client calls for an event source (IAM and STS are global)."""
+    label = source.split(".")[0]
+    return f"{label}.amazonaws.com" if label in ("iam", "sts") else f"{label}.{region}.amazonaws.com"
+
+
+def fixed_call(source: str, name: str, read_only: bool, params: dict | None = None,
+               response: dict | None = None) -> Callable[[CallContext], ApiCall]:
+    """A call whose logged shape never varies."""
+    call = ApiCall(source, name, read_only, params=params, response=response)
+    return lambda context: call
+
+
+def _s3_data_event_extra(bytes_in: int, bytes_out: int) -> dict:
+    return {"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256", "bytesTransferredIn": bytes_in,
+            "bytesTransferredOut": bytes_out, "AuthenticationMethod": "AuthHeader"}
+
+
+def s3_object_call(c: CallContext, name: str, bucket: str, key: str, size: int | None = None) -> ApiCall:
+    """An S3 object data event: ``GetObject``, ``HeadObject`` or ``PutObject``."""
+    is_read = name in ("GetObject", "HeadObject")
+    size = c.rng.randint(2_000, 900_000) if size is None else size
+    host = f"{bucket}.s3.{c.region}.amazonaws.com"
+    return ApiCall(
+        "s3.amazonaws.com", name, is_read,
+        params={"bucketName": bucket, "Host": host, "key": key},
+        response=None if is_read else {"x-amz-server-side-encryption": "AES256"},
+        is_data_event=True,
+        resources=(resource(f"arn:aws:s3:::{bucket}/{key}", "AWS::S3::Object"),
+                   resource(f"arn:aws:s3:::{bucket}", "AWS::S3::Bucket", c.account)),
+        extra=_s3_data_event_extra(0 if is_read else size, size if name == "GetObject" else 0),
+        host=host,
+    )
+
+
+def s3_list_call(c: CallContext, bucket: str, prefix: str, event_name: str = "ListObjects",
+                 list_type: str | None = "2") -> ApiCall:
+    """A bucket listing. SDK ``ListObjectsV2`` calls are usually logged as
+    ``ListObjects`` with ``list-type`` 2; ``event_name`` can say otherwise."""
+    host = f"{bucket}.s3.{c.region}.amazonaws.com"
+    params = {"bucketName": bucket, "Host": host, "prefix": prefix}
+    if list_type:
+        params["list-type"] = list_type
+    return ApiCall(
+        "s3.amazonaws.com", event_name, True, params=params, is_data_event=True,
+        resources=(resource(f"arn:aws:s3:::{bucket}/{prefix}", "AWS::S3::Object"),
+                   resource(f"arn:aws:s3:::{bucket}", "AWS::S3::Bucket", c.account)),
+        extra=_s3_data_event_extra(0, c.rng.randint(400, 9_000)),
+        host=host,
+    )
+
+
+def dynamodb_item_call(c: CallContext, name: str, table: str, key_attribute: str = "id") -> ApiCall:
+    """A DynamoDB data event (``GetItem``, ``Query``, ``PutItem``); item values are hidden, as AWS logs them."""
+    params: dict = {"tableName": table}
+    if name == "Query":
+        params |= {"keyConditionExpression": f"{key_attribute} = :v", "limit": 25}
+    else:
+        params["key"] = {key_attribute: "HIDDEN_DUE_TO_SECURITY_REASONS"}
+    if name == "PutItem":
+        params["item"] = [key_attribute]
+    return ApiCall(
+        "dynamodb.amazonaws.com", name, name != "PutItem", params=params, is_data_event=True,
+        resources=(resource(f"arn:aws:dynamodb:{c.region}:{c.account}:table/{table}", "AWS::DynamoDB::Table", c.account),),
+    )
+
+
+def bedrock_invoke_call(c: CallContext, model_id: str) -> ApiCall:
+    # Runtime calls go to bedrock-runtime but are logged as bedrock.amazonaws.com management events.
+    return ApiCall("bedrock.amazonaws.com", "InvokeModel", True, params={"modelId": model_id},
+                   host=f"bedrock-runtime.{c.region}.amazonaws.com")
+
+
+def logs_create_stream_call(c: CallContext, group: str) -> ApiCall:
+    stream = f"{c.day:%Y/%m/%d}/[$LATEST]{c.rng.getrandbits(128):032x}"
+    return ApiCall("logs.amazonaws.com", "CreateLogStream", False, params={"logGroupName": group, "logStreamName": stream})
+
+
+def athena_start_call(c: CallContext, workgroup: str, database: str, query: str) -> ApiCall:
+    return ApiCall("athena.amazonaws.com", "StartQueryExecution", False,
+                   params={"queryString": query, "workGroup": workgroup,
+                           "queryExecutionContext": {"database": database}, "clientRequestToken": random_uuid(c.rng)},
+                   response={"queryExecutionId": random_uuid(c.rng)})
+
+
+def athena_query_call(c: CallContext, name: str) -> ApiCall:
+    """``GetQueryResults`` or ``GetQueryExecution`` of some query."""
+    return ApiCall("athena.amazonaws.com", name, True, params={"queryExecutionId": random_uuid(c.rng)})
+
+
+def glue_get_table_call(c: CallContext, database: str, table: str, via_athena: bool = False) -> ApiCall:
+    """Glue ``GetTable``; Athena makes it on the querying identity's behalf."""
+    return ApiCall("glue.amazonaws.com", "GetTable", True, params={"databaseName": database, "name": table},
+                   host=None if via_athena else "", via_service="athena.amazonaws.com" if via_athena else None)
+
+
+def codecommit_git_call(c: CallContext, name: str, repository: str, git_version: str = "2.43.0") -> ApiCall:
+    """A git pull or push over HTTPS (``GitPull`` / ``GitPush``), logged with git's user agent."""
+    return ApiCall(
+        "codecommit.amazonaws.com", name, name == "GitPull",
+        extra={"protocol": "HTTP", "dataTransferred": c.rng.random() < 0.7, "repositoryName": repository,
+               "repositoryId": stable_uuid("codecommit", c.account, repository),
+               "capabilities": ["multi_ack_detailed", "side-band-64k", "thin-pack"]},
+        resources=(resource(f"arn:aws:codecommit:{c.region}:{c.account}:{repository}",
+                            "AWS::CodeCommit::Repository", c.account),),
+        host=f"git-codecommit.{c.region}.amazonaws.com", user_agent=f"git/{git_version}",
+    )
+
+
+def lambda_invoke_call(c: CallContext, function: str) -> ApiCall:
+    """A Lambda ``Invoke`` data event (IAM action ``lambda:InvokeFunction``)."""
+    arn = function_arn(function, c.account, c.region)
+    return ApiCall("lambda.amazonaws.com", "Invoke", False, params={"functionName": arn}, is_data_event=True,
+                   resources=(resource(arn, "AWS::Lambda::Function", c.account),),
+                   extra={"functionVersion": f"{arn}:$LATEST"})
+
+
+def lambda_create_call(c: CallContext, function: str, role: str, artifact_bucket: str) -> ApiCall:
+    """``CreateFunction20150331``; ``role`` is the ARN passed to the function (``iam:PassRole``)."""
+    arn = function_arn(function, c.account, c.region)
+    shape = {"runtime": "python3.12", "role": role, "handler": "app.handler", "timeout": 30, "memorySize": 256,
+             "packageType": "Zip", "architectures": ["x86_64"]}
+    return ApiCall(
+        "lambda.amazonaws.com", "CreateFunction20150331", False,
+        params={"functionName": function, **shape, "description": "", "publish": True,
+                "code": {"s3Bucket": artifact_bucket, "s3Key": f"{function}/{c.day:%Y%m%d}.zip"}},
+        response={"functionName": function, "functionArn": arn, **shape, "codeSize": c.rng.randint(4_000, 90_000),
+                  "version": "1", "state": "Pending", "stateReasonCode": "Creating"},
+    )
+
+
+def lambda_update_code_call(c: CallContext, function: str, artifact_bucket: str) -> ApiCall:
+    arn = function_arn(function, c.account, c.region)
+    return ApiCall(
+        "lambda.amazonaws.com", "UpdateFunctionCode20150331v2", False,
+        params={"functionName": function, "s3Bucket": artifact_bucket, "s3Key": f"{function}/{c.day:%Y%m%d}.zip",
+                "publish": True, "dryRun": False},
+        response={"functionName": function, "functionArn": arn, "lastUpdateStatus": "InProgress"},
+    )
+
+
+def lambda_get_call(c: CallContext, function: str) -> ApiCall:
+    return ApiCall("lambda.amazonaws.com", "GetFunction20150331v2", True, params={"functionName": function})
+
+
+def sqs_send_call(c: CallContext, queue: str) -> ApiCall:
+    """An SQS ``SendMessage`` data event."""
+    return ApiCall(
+        "sqs.amazonaws.com", "SendMessage", False,
+        params={"queueUrl": f"https://sqs.{c.region}.amazonaws.com/{c.account}/{queue}"}, is_data_event=True,
+        response={"mD5OfMessageBody": f"{c.rng.getrandbits(128):032x}", "messageId": random_uuid(c.rng)},
+        resources=(resource(f"arn:aws:sqs:{c.region}:{c.account}:{queue}", "AWS::SQS::Queue", c.account),),
+    )
+
+
+def cloudwatch_metric_data_call(c: CallContext, namespace: str, metric: str) -> ApiCall:
+    # CloudWatch's event source is monitoring.amazonaws.com; its IAM prefix is cloudwatch.
+    end = datetime.combine(c.day, time(), tzinfo=UTC)
+    return ApiCall("monitoring.amazonaws.com", "GetMetricData", True, params={
+        "metricDataQueries": [{"id": "m1", "metricStat": {"metric": {"namespace": namespace, "metricName": metric},
+                                                          "period": 3600, "stat": "Sum"}}],
+        "startTime": cloudtrail_text_time(end - timedelta(days=7)), "endTime": cloudtrail_text_time(end)})
+
+
+def call_record(
+    call: ApiCall,
+    *,
+    rng: random.Random,
+    event_time: datetime,
+    region: str,
+    user_identity: Mapping,
+    source_ip: str,
+    user_agent: str,
+    recipient_account: str,
+    error_code: str | None = None,
+    error_message: str | None = None,
+    from_console: bool = False,
+) -> dict:
+    """The CloudTrail record of ``call`` made by ``user_identity``. A failed call
+    (``error_code``) has no response elements; S3 request ids look like S3's."""
+    if call.via_service:
+        user_identity = {**user_identity, "invokedBy": call.via_service}
+    host = None if call.host is None else (call.host or default_endpoint(call.source, region))
+    is_s3 = call.source == "s3.amazonaws.com"
+    return cloudtrail_record(
+        event_time=event_time, event_source=call.source, event_name=call.name, region=region,
+        user_identity=user_identity, source_ip=call.via_service or source_ip,
+        user_agent=call.via_service or call.user_agent or user_agent,
+        request_parameters=call.params, response_elements=None if error_code else call.response,
+        additional_event_data=call.extra, event_id=random_uuid(rng),
+        request_id=f"{rng.getrandbits(64):016X}" if is_s3 else random_uuid(rng),
+        read_only=call.read_only, recipient_account=recipient_account,
+        category="Data" if call.is_data_event else "Management", resources=call.resources,
+        error_code=error_code, error_message=error_message, tls_host=host, from_console=from_console,
+    )
 
 
 # --- CloudTrail files ---------------------------------------------------------------

@@ -28,14 +28,14 @@ from pipelines.synth import formats as fmt
 SAMPLE_AS_OF = date(2026, 11, 27)
 TRAIL_DAYS = 100
 FIRST_TRAIL_DAY = SAMPLE_AS_OF - timedelta(days=TRAIL_DAYS - 1)
-LAKE_EXPORT_DAYS = 7  # the week before S3 delivery began: only in the Lake export
+LAKE_EXPORT_DAYS = 3  # the week before S3 delivery began: only in the Lake export
 PROD = "111122223333"
 DEV = "444455556666"
 HOME_REGION = "us-east-1"
 SECOND_REGION = "eu-west-1"
 SEED = "overreach-sample-1"
 
-FILES_PER_DAY = {(PROD, HOME_REGION): 6, (PROD, SECOND_REGION): 1, (DEV, HOME_REGION): 2}
+FILES_PER_DAY = {(PROD, HOME_REGION): 3, (PROD, SECOND_REGION): 1, (DEV, HOME_REGION): 1}
 # Trail days (0 = FIRST_TRAIL_DAY) on which one prod event is delivered twice.
 REDELIVERY_DAYS = (6, 23, 41, 66, 88)
 # The prod export is split into pages of this many entities, as the paginated CLI returns it.
@@ -68,10 +68,6 @@ def user_arn(account: str, name: str) -> str:
 
 def model_arn(model_id: str, region: str = HOME_REGION) -> str:
     return f"arn:aws:bedrock:{region}::foundation-model/{model_id}"
-
-
-def function_arn(name: str, account: str = PROD, region: str = HOME_REGION) -> str:
-    return f"arn:aws:lambda:{region}:{account}:function:{name}"
 
 
 # --- policy documents ------------------------------------------------------------
@@ -468,188 +464,6 @@ def authorization_details(account: str, last_used: dict[str, tuple[datetime, str
     }
 
 
-# --- API calls as CloudTrail logs them ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ApiCall:
-    """How CloudTrail logs one call, apart from who made it and when.
-
-    host: the endpoint in ``tlsDetails``; empty means the regional default, None
-        means no TLS details (calls an AWS service makes on the caller's behalf).
-    via_service: the AWS service that made the call for the identity (``invokedBy``).
-    """
-
-    source: str
-    name: str
-    read_only: bool
-    params: dict | None = None
-    response: dict | None = None
-    is_data_event: bool = False
-    resources: tuple[dict, ...] = ()
-    extra: dict | None = None
-    host: str | None = ""
-    via_service: str | None = None
-
-
-@dataclass
-class CallContext:
-    rng: random.Random
-    account: str
-    region: str
-    day_index: int
-    session: str = ""
-
-
-def s3_object(c: CallContext, name: str, bucket: str, key: str, bytes_out: int | None = None) -> ApiCall:
-    is_read = name in ("GetObject", "HeadObject")
-    size = bytes_out if bytes_out is not None else c.rng.randint(2_000, 900_000)
-    return ApiCall(
-        "s3.amazonaws.com", name, is_read,
-        params={"bucketName": bucket, "Host": f"{bucket}.s3.{c.region}.amazonaws.com", "key": key},
-        response=None if is_read else {"x-amz-server-side-encryption": "AES256"},
-        is_data_event=True,
-        resources=(fmt.resource(f"arn:aws:s3:::{bucket}/{key}", "AWS::S3::Object"),
-                   fmt.resource(f"arn:aws:s3:::{bucket}", "AWS::S3::Bucket", c.account)),
-        extra={"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256",
-               "bytesTransferredIn": 0 if is_read else size,
-               "bytesTransferredOut": size if name == "GetObject" else 0, "AuthenticationMethod": "AuthHeader"},
-        host=f"{bucket}.s3.{c.region}.amazonaws.com",
-    )
-
-
-def s3_list(c: CallContext, bucket: str, prefix: str, event_name: str = "ListObjects", list_type: str | None = "2") -> ApiCall:
-    """A bucket listing; SDK ListObjectsV2 calls are usually logged as ``ListObjects`` with ``list-type`` 2."""
-    params = {"bucketName": bucket, "Host": f"{bucket}.s3.{c.region}.amazonaws.com", "prefix": prefix}
-    if list_type:
-        params["list-type"] = list_type
-    return ApiCall(
-        "s3.amazonaws.com", event_name, True, params=params, is_data_event=True,
-        resources=(fmt.resource(f"arn:aws:s3:::{bucket}/{prefix}", "AWS::S3::Object"),
-                   fmt.resource(f"arn:aws:s3:::{bucket}", "AWS::S3::Bucket", c.account)),
-        extra={"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256", "bytesTransferredIn": 0,
-               "bytesTransferredOut": c.rng.randint(400, 9_000), "AuthenticationMethod": "AuthHeader"},
-        host=f"{bucket}.s3.{c.region}.amazonaws.com",
-    )
-
-
-def dynamodb_item(c: CallContext, name: str, table: str) -> ApiCall:
-    params: dict = {"tableName": table}
-    if name == "Query":
-        params |= {"indexName": "status-index", "keyConditionExpression": "#s = :open", "limit": 25}
-    else:
-        params["key"] = {"ticket_id": "HIDDEN_DUE_TO_SECURITY_REASONS"}
-        if name == "PutItem":
-            params["item"] = ["ticket_id", "status", "draft_reply"]
-    return ApiCall(
-        "dynamodb.amazonaws.com", name, name != "PutItem", params=params, is_data_event=True,
-        resources=(fmt.resource(f"arn:aws:dynamodb:{c.region}:{c.account}:table/{table}", "AWS::DynamoDB::Table", c.account),),
-    )
-
-
-def bedrock_invoke(c: CallContext, model_id: str) -> ApiCall:
-    # Bedrock runtime calls are logged under bedrock.amazonaws.com as management events.
-    return ApiCall("bedrock.amazonaws.com", "InvokeModel", True, params={"modelId": model_id},
-                   host=f"bedrock-runtime.{c.region}.amazonaws.com")
-
-
-def logs_create_stream(c: CallContext, group: str) -> ApiCall:
-    day = FIRST_TRAIL_DAY + timedelta(days=c.day_index)
-    stream = f"{day:%Y/%m/%d}/[$LATEST]{c.rng.getrandbits(128):032x}"
-    return ApiCall("logs.amazonaws.com", "CreateLogStream", False, params={"logGroupName": group, "logStreamName": stream})
-
-
-def athena_start(c: CallContext, workgroup: str, query: str) -> ApiCall:
-    return ApiCall("athena.amazonaws.com", "StartQueryExecution", False,
-                   params={"queryString": query, "workGroup": workgroup,
-                           "queryExecutionContext": {"database": "analytics"},
-                           "clientRequestToken": str(uuid.UUID(int=c.rng.getrandbits(128), version=4))},
-                   response={"queryExecutionId": str(uuid.UUID(int=c.rng.getrandbits(128), version=4))})
-
-
-def athena_read(c: CallContext, name: str) -> ApiCall:
-    return ApiCall("athena.amazonaws.com", name, True,
-                   params={"queryExecutionId": str(uuid.UUID(int=c.rng.getrandbits(128), version=4))})
-
-
-def glue_get_table(c: CallContext, database: str, table: str, via_athena: bool) -> ApiCall:
-    return ApiCall("glue.amazonaws.com", "GetTable", True, params={"databaseName": database, "name": table},
-                   host=None if via_athena else "", via_service="athena.amazonaws.com" if via_athena else None)
-
-
-def simple(source: str, name: str, read_only: bool, params: dict | None = None, response: dict | None = None) -> Callable:
-    """A call whose logged shape does not vary."""
-    return lambda c: ApiCall(source, name, read_only, params=params, response=response)
-
-
-def codecommit_git(c: CallContext, name: str, repository: str) -> ApiCall:
-    return ApiCall(
-        "codecommit.amazonaws.com", name, name == "GitPull",
-        extra={"protocol": "HTTP", "dataTransferred": c.rng.random() < 0.7, "repositoryName": repository,
-               "repositoryId": str(uuid.UUID(int=hash_int(repository), version=4)),
-               "capabilities": ["multi_ack_detailed", "side-band-64k", "thin-pack"]},
-        resources=(fmt.resource(f"arn:aws:codecommit:{c.region}:{c.account}:{repository}",
-                                "AWS::CodeCommit::Repository", c.account),),
-        host=f"git-codecommit.{c.region}.amazonaws.com",
-    )
-
-
-def hash_int(text: str) -> int:
-    return int.from_bytes(fmt.alnum_token(16, text).encode()[:16], "big")
-
-
-def lambda_invoke(c: CallContext, function: str) -> ApiCall:
-    arn = function_arn(function, c.account, c.region)
-    return ApiCall("lambda.amazonaws.com", "Invoke", False, params={"functionName": arn}, is_data_event=True,
-                   resources=(fmt.resource(arn, "AWS::Lambda::Function", c.account),),
-                   extra={"functionVersion": f"{arn}:$LATEST"})
-
-
-def lambda_create(c: CallContext, function: str, role: str) -> ApiCall:
-    arn = function_arn(function, c.account, c.region)
-    return ApiCall(
-        "lambda.amazonaws.com", "CreateFunction20150331", False,
-        params={"functionName": function, "runtime": "python3.12", "role": role, "handler": "app.handler",
-                "code": {"s3Bucket": "deploy-agent-artifacts", "s3Key": f"{function}/build-{c.day_index}.zip"},
-                "description": "", "timeout": 30, "memorySize": 256, "publish": True, "packageType": "Zip",
-                "architectures": ["x86_64"]},
-        response={"functionName": function, "functionArn": arn, "runtime": "python3.12", "role": role,
-                  "handler": "app.handler", "codeSize": c.rng.randint(4_000, 90_000), "timeout": 30,
-                  "memorySize": 256, "version": "1", "state": "Pending", "stateReasonCode": "Creating",
-                  "packageType": "Zip", "architectures": ["x86_64"]},
-    )
-
-
-def lambda_update_code(c: CallContext, function: str) -> ApiCall:
-    arn = function_arn(function, c.account, c.region)
-    return ApiCall(
-        "lambda.amazonaws.com", "UpdateFunctionCode20150331v2", False,
-        params={"functionName": function, "s3Bucket": "deploy-agent-artifacts",
-                "s3Key": f"{function}/build-{c.day_index}.zip", "publish": True, "dryRun": False},
-        response={"functionName": function, "functionArn": arn, "lastUpdateStatus": "InProgress"},
-    )
-
-
-def lambda_get(c: CallContext, function: str) -> ApiCall:
-    return ApiCall("lambda.amazonaws.com", "GetFunction20150331v2", True, params={"functionName": function})
-
-
-def sqs_send(c: CallContext, queue: str) -> ApiCall:
-    url = f"https://sqs.{c.region}.amazonaws.com/{c.account}/{queue}"
-    return ApiCall("sqs.amazonaws.com", "SendMessage", False, params={"queueUrl": url}, is_data_event=True,
-                   response={"mD5OfMessageBody": f"{c.rng.getrandbits(128):032x}",
-                             "messageId": str(uuid.UUID(int=c.rng.getrandbits(128), version=4))},
-                   resources=(fmt.resource(f"arn:aws:sqs:{c.region}:{c.account}:{queue}", "AWS::SQS::Queue", c.account),))
-
-
-def cloudwatch_metrics(c: CallContext) -> ApiCall:
-    # CloudWatch's event source is monitoring.amazonaws.com; its IAM prefix is cloudwatch.
-    return ApiCall("monitoring.amazonaws.com", "GetMetricData", True,
-                   params={"metricDataQueries": [{"id": "m1", "metricStat": {"metric": {"namespace": "AWS/Athena",
-                           "metricName": "ProcessedBytes"}, "period": 3600, "stat": "Sum"}}],
-                           "startTime": "Nov 1, 2026, 12:00:00 AM", "endTime": "Nov 27, 2026, 12:00:00 AM"})
-
-
 # --- model-serving certificates ----------------------------------------------------------------
 
 
@@ -664,7 +478,7 @@ class ServingCertificate:
 
     @property
     def acm_arn(self) -> str:
-        return f"arn:aws:acm:{HOME_REGION}:{PROD}:certificate/{uuid.UUID(int=hash_int(self.common_name), version=4)}"
+        return f"arn:aws:acm:{HOME_REGION}:{PROD}:certificate/{fmt.stablefmt.random_uuid('acm', self.common_name)}"
 
 
 CERTIFICATES = (
@@ -676,24 +490,24 @@ CERTIFICATES = (
 CERT_ROTATION_DAY = (CERTIFICATES[0].not_before - FIRST_TRAIL_DAY).days
 
 
-def acm_import(c: CallContext, cert: ServingCertificate) -> ApiCall:
-    return ApiCall("acm.amazonaws.com", "ImportCertificate", False,
+def acm_import(c: fmt.CallContext, cert: ServingCertificate) -> fmt.ApiCall:
+    return fmt.ApiCall("acm.amazonaws.com", "ImportCertificate", False,
                    params={"certificateArn": cert.acm_arn, "certificate": "HIDDEN_DUE_TO_SECURITY_REASONS",
                            "privateKey": "HIDDEN_DUE_TO_SECURITY_REASONS"},
                    response={"certificateArn": cert.acm_arn})
 
 
-def put_secret(c: CallContext, name: str) -> ApiCall:
+def put_secret(c: fmt.CallContext, name: str) -> fmt.ApiCall:
     arn = f"arn:aws:secretsmanager:{c.region}:{c.account}:secret:model-serving/{name}-{fmt.alnum_token(6, name)}"
-    return ApiCall("secretsmanager.amazonaws.com", "PutSecretValue", False,
+    return fmt.ApiCall("secretsmanager.amazonaws.com", "PutSecretValue", False,
                    params={"secretId": f"model-serving/{name}",
-                           "clientRequestToken": str(uuid.UUID(int=c.rng.getrandbits(128), version=4))},
-                   response={"arn": arn, "versionId": str(uuid.UUID(int=c.rng.getrandbits(128), version=4)),
+                           "clientRequestToken": fmt.random_uuid(c.rng)},
+                   response={"arn": arn, "versionId": fmt.random_uuid(c.rng),
                              "versionStages": ["AWSCURRENT"]})
 
 
-def upload_server_certificate(c: CallContext, cert: ServingCertificate) -> ApiCall:
-    return ApiCall("iam.amazonaws.com", "UploadServerCertificate", False,
+def upload_server_certificate(c: fmt.CallContext, cert: ServingCertificate) -> fmt.ApiCall:
+    return fmt.ApiCall("iam.amazonaws.com", "UploadServerCertificate", False,
                    params={"path": "/model-serving/", "serverCertificateName": cert.serving_job,
                            "certificateBody": "HIDDEN_DUE_TO_SECURITY_REASONS", "privateKey": "HIDDEN_DUE_TO_SECURITY_REASONS"},
                    response={"serverCertificateMetadata": {
@@ -824,7 +638,7 @@ class Activity:
     whether it fails. chance: the probability it happens at all on that day."""
 
     actor: str
-    call: Callable[[CallContext], ApiCall]
+    call: Callable[[fmt.CallContext], fmt.ApiCall]
     per_day: tuple[int, int] = (1, 1)
     chance: float = 1.0
     region: str = HOME_REGION
@@ -836,50 +650,50 @@ ATTACHMENTS = "support-attachments"
 
 ACTIVITIES = (
     # support-agent: nearly every granted action, every day.
-    Activity("support-agent", lambda c: dynamodb_item(c, "Query", "tickets"), (3, 6)),
-    Activity("support-agent", lambda c: dynamodb_item(c, "GetItem", "tickets"), (4, 8)),
-    Activity("support-agent", lambda c: dynamodb_item(c, "PutItem", "tickets"), (3, 6)),
-    Activity("support-agent", lambda c: s3_object(c, "GetObject", ATTACHMENTS,
-                                                  f"tickets/{c.rng.randint(40000, 99999)}/attachment-1.png"), (1, 4)),
-    Activity("support-agent", lambda c: bedrock_invoke(c, SUPPORT_MODEL), (4, 8)),
-    Activity("support-agent", lambda c: logs_create_stream(c, "/aws/lambda/support-agent"), (1, 2)),
+    Activity("support-agent", lambda c: fmt.dynamodb_item_call(c, "Query", "tickets", "ticket_id"), (1, 3)),
+    Activity("support-agent", lambda c: fmt.dynamodb_item_call(c, "GetItem", "tickets", "ticket_id"), (2, 4)),
+    Activity("support-agent", lambda c: fmt.dynamodb_item_call(c, "PutItem", "tickets", "ticket_id"), (1, 3)),
+    Activity("support-agent", lambda c: fmt.s3_object_call(c, "GetObject", ATTACHMENTS,
+                                                  f"tickets/{c.rng.randint(40000, 99999)}/attachment-1.png"), (1, 2)),
+    Activity("support-agent", lambda c: fmt.bedrock_invoke_call(c, SUPPORT_MODEL), (2, 4)),
+    Activity("support-agent", lambda c: fmt.logs_create_stream_call(c, "/aws/lambda/support-agent")),
     # codegen-agent: a little git, builds and artifacts, with its never-rotated key.
-    Activity("codegen-agent", lambda c: codecommit_git(c, "GitPull", "platform-services"), (1, 3)),
-    Activity("codegen-agent", lambda c: codecommit_git(c, "GitPush", "platform-services"), (1, 1), chance=0.4),
-    Activity("codegen-agent", simple("codebuild.amazonaws.com", "StartBuild", False,
+    Activity("codegen-agent", lambda c: fmt.codecommit_git_call(c, "GitPull", "platform-services"), (1, 3)),
+    Activity("codegen-agent", lambda c: fmt.codecommit_git_call(c, "GitPush", "platform-services"), (1, 1), chance=0.4),
+    Activity("codegen-agent", fmt.fixed_call("codebuild.amazonaws.com", "StartBuild", False,
                                      {"projectName": "codegen-validate"}), (1, 1), chance=0.4),
-    Activity("codegen-agent", simple("codebuild.amazonaws.com", "BatchGetBuilds", True,
+    Activity("codegen-agent", fmt.fixed_call("codebuild.amazonaws.com", "BatchGetBuilds", True,
                                      {"ids": ["codegen-validate:build"]}), (1, 2), chance=0.4),
-    Activity("codegen-agent", lambda c: s3_object(c, "PutObject", "codegen-artifacts",
+    Activity("codegen-agent", lambda c: fmt.s3_object_call(c, "PutObject", "codegen-artifacts",
                                                   f"patches/{c.rng.getrandbits(32):08x}.diff"), (1, 2), chance=0.5),
     # data-analysis-agent: a handful of its huge grant, and some refusals.
-    Activity("data-analysis-agent", lambda c: s3_object(c, "GetObject", "analytics-curated",
-                                                        f"sales/day={c.rng.randint(1, 28):02d}/part-0.parquet"), (2, 6)),
-    Activity("data-analysis-agent", lambda c: s3_list(c, "analytics-curated", "sales/"), (1, 3)),
-    Activity("data-analysis-agent", lambda c: s3_object(c, "HeadObject", "analytics-curated", "sales/_SUCCESS"), (1, 1),
+    Activity("data-analysis-agent", lambda c: fmt.s3_object_call(c, "GetObject", "analytics-curated",
+                                                        f"sales/day={c.rng.randint(1, 28):02d}/part-0.parquet"), (1, 3)),
+    Activity("data-analysis-agent", lambda c: fmt.s3_list_call(c, "analytics-curated", "sales/"), (1, 2)),
+    Activity("data-analysis-agent", lambda c: fmt.s3_object_call(c, "HeadObject", "analytics-curated", "sales/_SUCCESS"), (1, 1),
              chance=0.3),
-    Activity("data-analysis-agent", lambda c: athena_start(c, "analytics", "SELECT region, sum(amount) FROM sales GROUP BY 1"),
-             (1, 3)),
-    Activity("data-analysis-agent", lambda c: athena_read(c, "GetQueryResults"), (1, 3)),
-    Activity("data-analysis-agent", lambda c: glue_get_table(c, "analytics", "sales", via_athena=True), (1, 3)),
-    Activity("data-analysis-agent", lambda c: athena_start(c, "analytics", "SELECT count(*) FROM eu_sales"), (1, 2),
+    Activity("data-analysis-agent", lambda c: fmt.athena_start_call(c, "analytics", "analytics", "SELECT region, sum(amount) FROM sales GROUP BY 1"),
+             (1, 2)),
+    Activity("data-analysis-agent", lambda c: fmt.athena_query_call(c, "GetQueryResults"), (1, 2)),
+    Activity("data-analysis-agent", lambda c: fmt.glue_get_table_call(c, "analytics", "sales", via_athena=True), (1, 2)),
+    Activity("data-analysis-agent", lambda c: fmt.athena_start_call(c, "analytics", "analytics", "SELECT count(*) FROM eu_sales"), (1, 2),
              chance=0.15, region=SECOND_REGION),
-    Activity("data-analysis-agent", lambda c: athena_read(c, "GetQueryResults"), (1, 2), chance=0.15,
+    Activity("data-analysis-agent", lambda c: fmt.athena_query_call(c, "GetQueryResults"), (1, 2), chance=0.15,
              region=SECOND_REGION),
-    Activity("data-analysis-agent", simple("redshift-data.amazonaws.com", "ExecuteStatement", False,
+    Activity("data-analysis-agent", fmt.fixed_call("redshift-data.amazonaws.com", "ExecuteStatement", False,
                                            {"clusterIdentifier": "finance", "database": "ledger",
                                             "sql": "SELECT * FROM payouts LIMIT 100"}), (1, 1), chance=0.08,
              denial=Denial("AccessDeniedException", "redshift-data:ExecuteStatement",
                            f"arn:aws:redshift:{HOME_REGION}:{PROD}:cluster:finance",
                            because="no permissions boundary allows the {action} action")),
-    Activity("data-analysis-agent", lambda c: s3_object(c, "GetObject", "finance-restricted", "payroll/2026-10.csv",
-                                                        bytes_out=0), (1, 1), chance=0.05,
+    Activity("data-analysis-agent", lambda c: fmt.s3_object_call(c, "GetObject", "finance-restricted", "payroll/2026-10.csv",
+                                                        size=0), (1, 1), chance=0.05,
              denial=Denial("AccessDenied", "s3:GetObject", "arn:aws:s3:::finance-restricted/payroll/2026-10.csv")),
     # cert-rotator: daily checks, one rotation, a weekly CA bundle refresh.
-    Activity("cert-rotator", simple("acm.amazonaws.com", "ListCertificates", True,
+    Activity("cert-rotator", fmt.fixed_call("acm.amazonaws.com", "ListCertificates", True,
                                     {"certificateStatuses": ["ISSUED", "EXPIRED"]})),
-    *(Activity("cert-rotator", (lambda cert: lambda c: ApiCall(
-        "acm.amazonaws.com", "DescribeCertificate", True, params={"certificateArn": cert.acm_arn}))(cert))
+    *(Activity("cert-rotator", (lambda cert: lambda c: fmt.ApiCall(
+        "acm.amazonaws.com", "DescribeCertificate", True, params={"certificateArn": cert.acm_arn}))(cert), chance=0.3)
       for cert in CERTIFICATES),
     Activity("cert-rotator", lambda c: put_secret(c, "ca-bundle"), days=frozenset(range(2, TRAIL_DAYS, 7))),
     Activity("cert-rotator", lambda c: acm_import(c, CERTIFICATES[0]), days=frozenset({CERT_ROTATION_DAY})),
@@ -887,93 +701,75 @@ ACTIVITIES = (
     Activity("cert-rotator", lambda c: upload_server_certificate(c, CERTIFICATES[0]),
              days=frozenset({CERT_ROTATION_DAY})),
     # deploy-agent: creates, updates and invokes its own functions, passing lambda-basic-exec.
-    Activity("deploy-agent", lambda c: lambda_create(c, created_on(c.day_index), role_arn(PROD, PASSED_ROLE)),
+    Activity("deploy-agent", lambda c: fmt.lambda_create_call(c, created_on(c.day), role_arn(PROD, PASSED_ROLE), ARTIFACTS),
              days=CREATE_DAYS),
-    Activity("deploy-agent", lambda c: lambda_update_code(c, c.rng.choice(functions_on(c.day_index))), chance=0.2),
-    Activity("deploy-agent", lambda c: lambda_get(c, c.rng.choice(functions_on(c.day_index))), (1, 2)),
-    Activity("deploy-agent", lambda c: lambda_invoke(c, c.rng.choice(functions_on(c.day_index))), (2, 5)),
-    Activity("deploy-agent", simple("lambda.amazonaws.com", "DeleteFunction20150331", False,
+    Activity("deploy-agent", lambda c: fmt.lambda_update_code_call(c, c.rng.choice(functions_on(c.day)), ARTIFACTS), chance=0.2),
+    Activity("deploy-agent", lambda c: fmt.lambda_get_call(c, c.rng.choice(functions_on(c.day))), chance=0.5),
+    Activity("deploy-agent", lambda c: fmt.lambda_invoke_call(c, c.rng.choice(functions_on(c.day))), (1, 3)),
+    Activity("deploy-agent", fmt.fixed_call("lambda.amazonaws.com", "DeleteFunction20150331", False,
                                     {"functionName": "ticket-router-old"}), chance=0.05,
-             denial=Denial("AccessDeniedException", "lambda:DeleteFunction", function_arn("ticket-router-old"))),
-    Activity("deploy-agent", simple("iam.amazonaws.com", "AttachRolePolicy", False,
+             denial=Denial("AccessDeniedException", "lambda:DeleteFunction", fmt.function_arn("ticket-router-old", PROD, HOME_REGION))),
+    Activity("deploy-agent", fmt.fixed_call("iam.amazonaws.com", "AttachRolePolicy", False,
                                     {"roleName": PASSED_ROLE, "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
              chance=0.03, denial=Denial("AccessDenied", "iam:AttachRolePolicy", role_arn(PROD, PASSED_ROLE))),
-    Activity("lambda-basic-exec", lambda c: logs_create_stream(c, f"/aws/lambda/{c.session}"),
-             (1, 2)),
+    Activity("lambda-basic-exec", lambda c: fmt.logs_create_stream_call(c, f"/aws/lambda/{c.session}")),
     # ownerless-agent: scratch bucket and a queue, from an EC2 instance.
-    Activity("ownerless-agent", lambda c: s3_list(c, "shared-scratch", "runs/"), (1, 2)),
-    Activity("ownerless-agent", lambda c: s3_object(c, "GetObject", "shared-scratch",
-                                                    f"runs/{c.rng.randint(1, 400)}/input.json"), (1, 4)),
-    Activity("ownerless-agent", lambda c: sqs_send(c, "agent-results"), (1, 3)),
+    Activity("ownerless-agent", lambda c: fmt.s3_list_call(c, "shared-scratch", "runs/"), (1, 2)),
+    Activity("ownerless-agent", lambda c: fmt.s3_object_call(c, "GetObject", "shared-scratch",
+                                                    f"runs/{c.rng.randint(1, 400)}/input.json"), (1, 3)),
+    Activity("ownerless-agent", lambda c: fmt.sqs_send_call(c, "agent-results"), (1, 3)),
     # etl-nightly: an ordinary service role.
-    Activity("etl-nightly", lambda c: s3_object(c, "GetObject", "analytics-raw",
-                                                f"orders/{c.rng.randint(0, 23):02d}.json.gz"), (3, 6)),
-    Activity("etl-nightly", lambda c: s3_object(c, "PutObject", "analytics-curated",
-                                                f"sales/day={c.rng.randint(1, 28):02d}/part-0.parquet"), (2, 4)),
-    Activity("etl-nightly", lambda c: glue_get_table(c, "analytics", "orders", via_athena=False), (1, 2)),
+    Activity("etl-nightly", lambda c: fmt.s3_object_call(c, "GetObject", "analytics-raw",
+                                                f"orders/{c.rng.randint(0, 23):02d}.json.gz"), (1, 3)),
+    Activity("etl-nightly", lambda c: fmt.s3_object_call(c, "PutObject", "analytics-curated",
+                                                f"sales/day={c.rng.randint(1, 28):02d}/part-0.parquet"), (1, 2)),
+    Activity("etl-nightly", lambda c: fmt.glue_get_table_call(c, "analytics", "orders", via_athena=False)),
     # reporting-bot: the agent's key in the morning, people in the console in the afternoon.
-    Activity("reporting-bot", lambda c: athena_start(c, "reporting", "SELECT * FROM weekly_kpis"), (1, 2)),
-    Activity("reporting-bot", lambda c: athena_read(c, "GetQueryResults"), (1, 3)),
-    Activity("reporting-bot", lambda c: s3_object(c, "GetObject", "company-reports", "kpi/latest.csv"), (1, 2)),
-    Activity("reporting-bot", cloudwatch_metrics, (1, 2)),
-    Activity("reporting-bot", lambda c: s3_list(c, "company-reports", "kpi/", event_name="ListObjectsV2", list_type=None),
+    Activity("reporting-bot", lambda c: fmt.athena_start_call(c, "reporting", "reporting", "SELECT * FROM weekly_kpis")),
+    Activity("reporting-bot", lambda c: fmt.athena_query_call(c, "GetQueryResults"), (1, 2)),
+    Activity("reporting-bot", lambda c: fmt.s3_object_call(c, "GetObject", "company-reports", "kpi/latest.csv")),
+    Activity("reporting-bot", cloudwatch_metrics),
+    Activity("reporting-bot", lambda c: fmt.s3_list_call(c, "company-reports", "kpi/", event_name="ListObjectsV2", list_type=None),
              chance=0.15),
-    Activity("reporting-bot-console", lambda c: athena_read(c, "GetQueryExecution"), (1, 3)),
-    Activity("reporting-bot-console", lambda c: s3_list(c, "company-reports", "kpi/", list_type=None)),
+    Activity("reporting-bot-console", lambda c: fmt.athena_query_call(c, "GetQueryExecution"), (1, 3)),
+    Activity("reporting-bot-console", lambda c: fmt.s3_list_call(c, "company-reports", "kpi/", list_type=None)),
     # people.
-    Activity("alice", simple("iam.amazonaws.com", "ListRoles", True, {"maxItems": 100}), (1, 2)),
-    Activity("alice", simple("iam.amazonaws.com", "GetRole", True, {"roleName": "deploy-agent"}), (1, 2), chance=0.4),
-    Activity("alice", simple("ec2.amazonaws.com", "DescribeInstances", True,
+    Activity("alice", fmt.fixed_call("iam.amazonaws.com", "ListRoles", True, {"maxItems": 100}), (1, 2)),
+    Activity("alice", fmt.fixed_call("iam.amazonaws.com", "GetRole", True, {"roleName": "deploy-agent"}), (1, 2), chance=0.4),
+    Activity("alice", fmt.fixed_call("ec2.amazonaws.com", "DescribeInstances", True,
                              {"instancesSet": {}, "filterSet": {}}), (1, 2)),
-    Activity("alice", simple("cloudtrail.amazonaws.com", "LookupEvents", True, {"maxResults": 50}), chance=0.3),
-    Activity("alice", simple("ec2.amazonaws.com", "DescribeInstances", True, {"instancesSet": {}, "filterSet": {}}),
+    Activity("alice", fmt.fixed_call("cloudtrail.amazonaws.com", "LookupEvents", True, {"maxResults": 50}), chance=0.3),
+    Activity("alice", fmt.fixed_call("ec2.amazonaws.com", "DescribeInstances", True, {"instancesSet": {}, "filterSet": {}}),
              chance=0.12, region=SECOND_REGION),
-    Activity("bob", simple("lambda.amazonaws.com", "ListFunctions20150331", True), (1, 2)),
-    Activity("bob", simple("logs.amazonaws.com", "FilterLogEvents", True,
+    Activity("bob", fmt.fixed_call("lambda.amazonaws.com", "ListFunctions20150331", True), (1, 2)),
+    Activity("bob", fmt.fixed_call("logs.amazonaws.com", "FilterLogEvents", True,
                            {"logGroupName": "/aws/lambda/support-agent", "limit": 100}), (1, 3)),
-    Activity("bob", cloudwatch_metrics, (1, 2), chance=0.5),
+    Activity("bob", ATHENA_METRICS, (1, 2), chance=0.5),
     # dev-agent reaching prod through prod-deployer.
-    Activity("prod-deployer", simple("cloudformation.amazonaws.com", "DescribeStacks", True,
+    Activity("prod-deployer", fmt.fixed_call("cloudformation.amazonaws.com", "DescribeStacks", True,
                                      {"stackName": "agent-services"}), (1, 2)),
-    Activity("prod-deployer", simple("cloudformation.amazonaws.com", "CreateStack", False,
+    Activity("prod-deployer", fmt.fixed_call("cloudformation.amazonaws.com", "CreateStack", False,
                                      {"stackName": "agent-services", "capabilities": ["CAPABILITY_IAM"]}),
              days=frozenset({min(CROSS_ACCOUNT_DAYS)})),
-    Activity("prod-deployer", simple("cloudformation.amazonaws.com", "UpdateStack", False,
+    Activity("prod-deployer", fmt.fixed_call("cloudformation.amazonaws.com", "UpdateStack", False,
                                      {"stackName": "agent-services", "capabilities": ["CAPABILITY_IAM"]}), chance=0.6),
-    Activity("prod-deployer", lambda c: lambda_update_code(c, "ticket-router"), chance=0.4),
-    Activity("dev-agent", lambda c: bedrock_invoke(c, DEV_MODEL), (2, 5)),
-    Activity("dev-agent", lambda c: s3_object(c, "GetObject", "dev-agent-workspace", f"plans/{c.rng.randint(1, 90)}.md"),
+    Activity("prod-deployer", lambda c: fmt.lambda_update_code_call(c, "ticket-router", ARTIFACTS), chance=0.4),
+    Activity("dev-agent", lambda c: fmt.bedrock_invoke_call(c, DEV_MODEL), (1, 3)),
+    Activity("dev-agent", lambda c: fmt.s3_object_call(c, "GetObject", "dev-agent-workspace", f"plans/{c.rng.randint(1, 90)}.md"),
              (1, 2)),
-    Activity("dev-agent", lambda c: s3_object(c, "PutObject", "dev-agent-workspace", f"plans/{c.rng.randint(1, 90)}.md"),
+    Activity("dev-agent", lambda c: fmt.s3_object_call(c, "PutObject", "dev-agent-workspace", f"plans/{c.rng.randint(1, 90)}.md"),
              (1, 1), chance=0.5),
-    Activity("dev-ci", lambda c: s3_object(c, "PutObject", "dev-build-artifacts",
-                                           f"builds/{c.rng.getrandbits(32):08x}.zip"), (1, 3)),
-    Activity("dev-ci", lambda c: logs_create_stream(c, "/aws/codebuild/dev-ci"), (1, 1)),
+    Activity("dev-ci", lambda c: fmt.s3_object_call(c, "PutObject", "dev-build-artifacts",
+                                           f"builds/{c.rng.getrandbits(32):08x}.zip"), (1, 2)),
+    Activity("dev-ci", lambda c: fmt.logs_create_stream_call(c, "/aws/codebuild/dev-ci"), (1, 1)),
 )
 
 
 # --- turning the plan into records -------------------------------------------------------------------
 
 
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def _expiration_text(moment: datetime) -> str:
-    """How CloudTrail prints a credential expiry: ``Nov 27, 2026, 3:04:05 PM``."""
-    hour = moment.hour % 12 or 12
-    return f"{moment:%b} {moment.day}, {moment.year}, {hour}:{moment:%M:%S} {'AM' if moment.hour < 12 else 'PM'}"
-
-
 def _session_token(*parts: str) -> str:
     return "IQoJb3JpZ2luX2VjE" + fmt.alnum_token(48, "token", *parts)
-
-
-def _default_host(source: str, region: str) -> str:
-    label = source.split(".")[0]
-    if label in ("iam", "sts"):
-        return f"{label}.amazonaws.com"
-    return f"{label}.{region}.amazonaws.com"
 
 
 @dataclass
@@ -1003,24 +799,24 @@ def _assume_role_records(actor: Actor, identity: dict, session: str, started: da
     params = {"roleArn": role.arn, "roleSessionName": session, "durationSeconds": 3600}
     response = {
         "credentials": {"accessKeyId": identity["accessKeyId"], "sessionToken": _session_token(session, started.isoformat()),
-                        "expiration": _expiration_text(started + timedelta(hours=1))},
+                        "expiration": fmt.cloudtrail_text_time(started + timedelta(hours=1))},
         "assumedRoleUser": {"assumedRoleId": identity["principalId"], "arn": identity["arn"]},
     }
     common = dict(event_time=started, event_source="sts.amazonaws.com", event_name="AssumeRole", region=HOME_REGION,
-                  request_parameters=params, response_elements=response, request_id=_uuid(rng), read_only=True,
-                  resources=[fmt.resource(role.arn, "AWS::IAM::Role", role.account)], shared_event_id=_uuid(rng))
+                  request_parameters=params, response_elements=response, request_id=fmt.random_uuid(rng), read_only=True,
+                  resources=[fmt.resource(role.arn, "AWS::IAM::Role", role.account)], shared_event_id=fmt.random_uuid(rng))
     caller = ACTORS.get(actor.started_by)
     if caller is None:
         service = actor.started_by
         return [fmt.cloudtrail_record(**common, user_identity=fmt.aws_service_identity(service), source_ip=service,
-                                      user_agent=service, event_id=_uuid(rng), recipient_account=actor.account)]
+                                      user_agent=service, event_id=fmt.random_uuid(rng), recipient_account=actor.account)]
     caller_identity, _ = _role_session(caller, started - timedelta(seconds=rng.randint(20, 90)), rng, state, day_index)
     in_caller_account = fmt.cloudtrail_record(
         **common, user_identity=caller_identity, source_ip=caller.source_ip, user_agent=caller.user_agent,
-        event_id=_uuid(rng), recipient_account=caller.account, tls_host="sts.amazonaws.com")
+        event_id=fmt.random_uuid(rng), recipient_account=caller.account, tls_host="sts.amazonaws.com")
     in_role_account = fmt.cloudtrail_record(
         **common, user_identity=fmt.aws_account_identity(account=caller.account, principal_id=caller_identity["principalId"]),
-        source_ip=caller.source_ip, user_agent=caller.user_agent, event_id=_uuid(rng), recipient_account=actor.account,
+        source_ip=caller.source_ip, user_agent=caller.user_agent, event_id=fmt.random_uuid(rng), recipient_account=actor.account,
         tls_host="sts.amazonaws.com")
     return [in_caller_account, in_role_account]
 
@@ -1034,7 +830,7 @@ def _console_login(actor: Actor, user: User, at: datetime, rng: random.Random) -
         response_elements={"ConsoleLogin": "Success"},
         additional_event_data={"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No",
                                "MFAUsed": "Yes"},
-        event_id=_uuid(rng), request_id="", read_only=False, recipient_account=user.account,
+        event_id=fmt.random_uuid(rng), request_id="", read_only=False, recipient_account=user.account,
         event_type="AwsConsoleSignIn", tls_host="signin.aws.amazon.com")
 
 
@@ -1058,8 +854,8 @@ def _record(call: ApiCall, activity: Activity, actor: Actor, identity: dict, at:
         event_time=at, event_source=call.source, event_name=call.name, region=activity.region,
         user_identity=identity, source_ip=source_ip, user_agent=user_agent,
         request_parameters=call.params, response_elements=None if denial else call.response,
-        additional_event_data=call.extra, event_id=_uuid(rng),
-        request_id=f"{rng.getrandbits(64):016X}" if is_s3 else _uuid(rng),
+        additional_event_data=call.extra, event_id=fmt.random_uuid(rng),
+        request_id=f"{rng.getrandbits(64):016X}" if is_s3 else fmt.random_uuid(rng),
         read_only=call.read_only, recipient_account=actor.account,
         category="Data" if call.is_data_event else "Management", resources=call.resources,
         error_code=denial.error_code if denial else None,

@@ -14,6 +14,12 @@ REPORT_INPUTS = [
     ["core", "policy_attachments"],
     ["ops", "load_log"],
     ["ops", "quarantine"],
+    ["marts", "identity_privilege"],
+    ["marts", "identity_service_usage"],
+    ["marts", "unmapped_events"],
+    ["marts", "grant_scoping"],
+    ["core", "policy_statements"],
+    ["core", "resources"],
 ]
 
 
