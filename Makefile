@@ -5,9 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 WAREHOUSE ?= warehouse
 SOURCES   ?= data/sample
+# The sample's CloudTrail ends on this day; point AS_OF elsewhere for other inputs.
+AS_OF     ?= 2026-11-27
 ARGS      ?=
 
-.PHONY: run test ui bench sample clean
+.PHONY: run test ui sample clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/overreach run $(SOURCES) --warehouse $(WAREHOUSE) $(ARGS)
+	$(BIN)/overreach run $(SOURCES) --warehouse $(WAREHOUSE) --as-of $(AS_OF) $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)

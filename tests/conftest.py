@@ -32,3 +32,16 @@ def write_lines(path: Path, records: list, *, raw_lines: dict[int, str] | None =
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _configure_hypothesis() -> None:
+    """Property tests keep no example database in the repository: tests write only under tmp_path."""
+    try:
+        from hypothesis import settings
+    except ImportError:
+        return
+    settings.register_profile("overreach", database=None, deadline=None)
+    settings.load_profile("overreach")
+
+
+_configure_hypothesis()
