@@ -26,7 +26,7 @@ test: $(STAMP)
 ui: $(STAMP)
 	mkdir -p $(WAREHOUSE)/dagster_home
 	DAGSTER_HOME=$(abspath $(WAREHOUSE))/dagster_home OVERREACH_SOURCES=$(SOURCES) OVERREACH_WAREHOUSE=$(WAREHOUSE) \
-		$(BIN)/dagster dev -m pipelines.definitions
+		$(BIN)/dagster dev
 
 sample: $(STAMP)
 	$(BIN)/python -m pipelines.synth.sample data/sample
