@@ -168,7 +168,7 @@ def _intersect_boundaries(allows: pl.LazyFrame, boundary_allows: pl.LazyFrame, b
             is_conditional=pl.col("is_conditional") | pl.col("is_boundary_conditional"),
             boundary_condition=pl.when(pl.col("is_boundary_conditional")).then("boundary_condition"),
         )
-        .sort("allow_row", "boundary_policy_id", "boundary_scope_key")
+        .sort("allow_row", "boundary_policy_id", "boundary_scope_key", "boundary_condition", nulls_last=False)
         .unique(subset=["allow_row", "scope_key", "is_boundary_limited", "is_conditional"], keep="first",
                 maintain_order=True)
         .drop("allow_row", "boundary_scope_key", "is_boundary_conditional", "relation")
