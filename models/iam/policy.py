@@ -201,9 +201,10 @@ class UnmatchedPattern:
     """An action pattern that matched no catalog action.
 
     pattern: as written in the policy.
-    reason: ``unknown_service`` (the prefix is literal and not in the catalog)
-        or ``no_matching_action`` (the service exists, or the prefix has
-        wildcards, but no action matches).
+    reason: ``unknown_service`` (the prefix is literal and not in the catalog),
+        ``no_matching_action`` (the service exists, or the prefix has
+        wildcards, but no action matches) or ``malformed`` (no ``service:``
+        prefix and no wildcard: not an action name at all).
     """
 
     pattern: str
@@ -247,12 +248,7 @@ def _matched_keys(pattern_key: str) -> frozenset[str]:
         return frozenset({pattern_key}) if pattern_key in catalog_actions() else frozenset()
     per_service, everything = _haystacks()
     service = _literal_service(pattern_key)
-    if service is not None:
-        haystack = per_service.get(service, "")
-    elif ":" in pattern_key or "*" in pattern_key:
-        haystack = everything
-    else:
-        return frozenset()  # neither a service prefix nor a wildcard: not an action name
+    haystack = per_service.get(service, "") if service is not None else everything
     regex = re.compile(f"^{action_pattern_regex(pattern_key)}$", re.MULTILINE)
     return frozenset(regex.findall(haystack))
 
@@ -261,8 +257,8 @@ def _unmatched_reason(pattern_key: str) -> str:
     service = _literal_service(pattern_key)
     if service is not None and service not in catalog_services():
         return "unknown_service"
-    if service is None and ":" not in pattern_key and "*" not in pattern_key:
-        return "unknown_service"
+    if ":" not in pattern_key and "*" not in pattern_key and "?" not in pattern_key:
+        return "malformed"
     return "no_matching_action"
 
 
@@ -414,7 +410,7 @@ def unknown_actions(policies: pl.DataFrame) -> pl.DataFrame:
     """Action patterns that match no catalog action, per policy and statement.
 
     Columns (``UNKNOWN_ACTIONS_SCHEMA``): ``policy_id, statement_index,
-    pattern, is_not_action, reason`` (``unknown_service`` or ``no_matching_action``).
+    pattern, is_not_action, reason`` (see ``UnmatchedPattern``).
     """
     parsed, _ = _parsed_policies(policies)
     rows = [
