@@ -5,6 +5,10 @@
   ``AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/``) and JSON Lines exports.
 - The identity inventory CSV.
 
+It also knows how CloudTrail logs a few common API calls (``ApiCall`` shapes for
+S3, DynamoDB, Bedrock, Lambda, Athena, Glue...), so generators describe what an
+identity does and get records as AWS writes them.
+
 Everything is deterministic given its inputs: identifiers and file names come
 from hashes of what they name, gzip headers carry mtime 0, and JSON keeps the
 key order the caller built (AWS's own field order for records made by
@@ -143,7 +147,8 @@ def paginate_authorization_details(export: Mapping, max_items: int) -> list[dict
         page["IsTruncated"] = not is_last
         if not is_last:
             next_key, next_item = chunks[index + 1][0]
-            page["Marker"] = base64.b64encode(_digest_stream(96, "marker", next_key, json.dumps(next_item, sort_keys=True))).decode()
+            seed = json.dumps(next_item, sort_keys=True)
+            page["Marker"] = base64.b64encode(_digest_stream(96, "marker", next_key, seed)).decode()
         pages.append(page)
     return pages
 
@@ -165,6 +170,7 @@ def iam_user_identity(
     user_id: str,
     access_key_id: str | None = None,
     console_session_started_at: datetime | None = None,
+    mfa_authenticated: bool = True,
 ) -> dict:
     """``userIdentity`` of an IAM user: with its long-lived key (``AKIA``), with a
     console session (temporary ``ASIA`` key and session attributes), or neither
@@ -184,7 +190,7 @@ def iam_user_identity(
             "webIdFederationData": {},
             "attributes": {
                 "creationDate": cloudtrail_timestamp(console_session_started_at),
-                "mfaAuthenticated": "true",
+                "mfaAuthenticated": "true" if mfa_authenticated else "false",
             },
         }
     return identity
@@ -437,7 +443,8 @@ def dynamodb_item_call(c: CallContext, name: str, table: str, key_attribute: str
         params["item"] = [key_attribute]
     return ApiCall(
         "dynamodb.amazonaws.com", name, name != "PutItem", params=params, is_data_event=True,
-        resources=(resource(f"arn:aws:dynamodb:{c.region}:{c.account}:table/{table}", "AWS::DynamoDB::Table", c.account),),
+        resources=(resource(f"arn:aws:dynamodb:{c.region}:{c.account}:table/{table}", "AWS::DynamoDB::Table",
+                            c.account),),
     )
 
 
@@ -449,7 +456,8 @@ def bedrock_invoke_call(c: CallContext, model_id: str) -> ApiCall:
 
 def logs_create_stream_call(c: CallContext, group: str) -> ApiCall:
     stream = f"{c.day:%Y/%m/%d}/[$LATEST]{c.rng.getrandbits(128):032x}"
-    return ApiCall("logs.amazonaws.com", "CreateLogStream", False, params={"logGroupName": group, "logStreamName": stream})
+    return ApiCall("logs.amazonaws.com", "CreateLogStream", False,
+                   params={"logGroupName": group, "logStreamName": stream})
 
 
 def athena_start_call(c: CallContext, workgroup: str, database: str, query: str) -> ApiCall:
@@ -576,7 +584,8 @@ def call_record(
 
 def cloudtrail_object_key(account: str, region: str, delivered_at: datetime, salt: str = "") -> str:
     """The S3 key CloudTrail gives a log file delivered at ``delivered_at``:
-    ``AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<16 chars>.json.gz``."""
+    ``AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`` then
+    ``<account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<16 letters and digits>.json.gz``."""
     stamp = delivered_at.strftime("%Y%m%dT%H%MZ")
     suffix = alnum_token(16, account, region, stamp, salt)
     return (

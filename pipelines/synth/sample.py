@@ -16,7 +16,6 @@ import argparse
 import random
 import shutil
 import sys
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from pipelines.synth import formats as fmt
 SAMPLE_AS_OF = date(2026, 11, 27)
 TRAIL_DAYS = 100
 FIRST_TRAIL_DAY = SAMPLE_AS_OF - timedelta(days=TRAIL_DAYS - 1)
-LAKE_EXPORT_DAYS = 3  # the week before S3 delivery began: only in the Lake export
+LAKE_EXPORT_DAYS = 3  # the days just before S3 delivery began: only in the Lake export
 PROD = "111122223333"
 DEV = "444455556666"
 HOME_REGION = "us-east-1"
@@ -88,7 +87,8 @@ def service_trust(service: str) -> dict:
 
 
 def account_trust(account: str) -> dict:
-    return document({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"})
+    principal = {"AWS": f"arn:aws:iam::{account}:root"}
+    return document({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"})
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,8 @@ CUSTOMER_MANAGED = {
         )),
         ManagedPolicy("codegen-agent-access", PROD, _at(2025, 10, 20), (
             ("v1", _at(2025, 10, 20), document(
-                allow(["codecommit:GitPull", "codecommit:GitPush", "codecommit:GetBranch", "codecommit:CreatePullRequest"],
+                allow(["codecommit:GitPull", "codecommit:GitPush", "codecommit:GetBranch",
+                       "codecommit:CreatePullRequest"],
                       f"arn:aws:codecommit:{HOME_REGION}:{PROD}:platform-services"),
                 allow(["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
                       f"arn:aws:codebuild:{HOME_REGION}:{PROD}:project/codegen-validate"),
@@ -173,7 +174,8 @@ CUSTOMER_MANAGED = {
                 allow(["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults"],
                       f"arn:aws:athena:*:{PROD}:workgroup/reporting"),
                 allow(["glue:GetDatabase", "glue:GetTable"], "*"),
-                allow(["s3:GetObject", "s3:ListBucket"], ["arn:aws:s3:::company-reports", "arn:aws:s3:::company-reports/*"]),
+                allow(["s3:GetObject", "s3:ListBucket"],
+                      ["arn:aws:s3:::company-reports", "arn:aws:s3:::company-reports/*"]),
                 allow("s3:PutObject", f"arn:aws:s3:::athena-results-{PROD}/*"))),
         )),
     ),
@@ -292,7 +294,8 @@ ROLES = (
          description="Release agent that ships Lambda functions",
          inline=(("deploy-agent-lambda", document(
              allow("iam:PassRole", "*"),
-             allow(["lambda:CreateFunction", "lambda:InvokeFunction", "lambda:UpdateFunctionCode", "lambda:GetFunction"],
+             allow(["lambda:CreateFunction", "lambda:InvokeFunction", "lambda:UpdateFunctionCode",
+                    "lambda:GetFunction"],
                    f"arn:aws:lambda:*:{PROD}:function:*"))),),
          tags=AI_TAG + (("team", "platform"),)),
     Role("lambda-basic-exec", PROD, _at(2025, 5, 5), service_trust("lambda.amazonaws.com"),
@@ -478,7 +481,7 @@ class ServingCertificate:
 
     @property
     def acm_arn(self) -> str:
-        return f"arn:aws:acm:{HOME_REGION}:{PROD}:certificate/{fmt.stablefmt.random_uuid('acm', self.common_name)}"
+        return f"arn:aws:acm:{HOME_REGION}:{PROD}:certificate/{fmt.stable_uuid('acm', self.common_name)}"
 
 
 CERTIFICATES = (
@@ -487,54 +490,67 @@ CERTIFICATES = (
     ServingCertificate("reranker.models.internal", "reranker-server", date(2025, 12, 20), date(2026, 12, 19)),
     ServingCertificate("summarizer.models.internal", "summarizer-batch", date(2025, 11, 21), date(2026, 11, 20)),
 )
-CERT_ROTATION_DAY = (CERTIFICATES[0].not_before - FIRST_TRAIL_DAY).days
+ROTATED = CERTIFICATES[0]
+ROTATION_DAYS = frozenset({(ROTATED.not_before - FIRST_TRAIL_DAY).days})
+HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
 
 def acm_import(c: fmt.CallContext, cert: ServingCertificate) -> fmt.ApiCall:
     return fmt.ApiCall("acm.amazonaws.com", "ImportCertificate", False,
-                   params={"certificateArn": cert.acm_arn, "certificate": "HIDDEN_DUE_TO_SECURITY_REASONS",
-                           "privateKey": "HIDDEN_DUE_TO_SECURITY_REASONS"},
-                   response={"certificateArn": cert.acm_arn})
+                       params={"certificateArn": cert.acm_arn, "certificate": HIDDEN, "privateKey": HIDDEN},
+                       response={"certificateArn": cert.acm_arn})
+
+
+def acm_describe(cert: ServingCertificate) -> Callable[[fmt.CallContext], fmt.ApiCall]:
+    return fmt.fixed_call("acm.amazonaws.com", "DescribeCertificate", True, {"certificateArn": cert.acm_arn})
 
 
 def put_secret(c: fmt.CallContext, name: str) -> fmt.ApiCall:
     arn = f"arn:aws:secretsmanager:{c.region}:{c.account}:secret:model-serving/{name}-{fmt.alnum_token(6, name)}"
     return fmt.ApiCall("secretsmanager.amazonaws.com", "PutSecretValue", False,
-                   params={"secretId": f"model-serving/{name}",
-                           "clientRequestToken": fmt.random_uuid(c.rng)},
-                   response={"arn": arn, "versionId": fmt.random_uuid(c.rng),
-                             "versionStages": ["AWSCURRENT"]})
+                       params={"secretId": f"model-serving/{name}", "clientRequestToken": fmt.random_uuid(c.rng)},
+                       response={"arn": arn, "versionId": fmt.random_uuid(c.rng), "versionStages": ["AWSCURRENT"]})
 
 
 def upload_server_certificate(c: fmt.CallContext, cert: ServingCertificate) -> fmt.ApiCall:
+    metadata = {
+        "path": "/model-serving/", "serverCertificateName": cert.serving_job,
+        "serverCertificateId": fmt.iam_unique_id("server_certificate", cert.common_name),
+        "arn": f"arn:aws:iam::{c.account}:server-certificate/model-serving/{cert.serving_job}",
+        "expiration": fmt.cloudtrail_text_time(_midnight(cert.not_after)),
+    }
     return fmt.ApiCall("iam.amazonaws.com", "UploadServerCertificate", False,
-                   params={"path": "/model-serving/", "serverCertificateName": cert.serving_job,
-                           "certificateBody": "HIDDEN_DUE_TO_SECURITY_REASONS", "privateKey": "HIDDEN_DUE_TO_SECURITY_REASONS"},
-                   response={"serverCertificateMetadata": {
-                       "path": "/model-serving/", "serverCertificateName": cert.serving_job,
-                       "serverCertificateId": fmt.iam_unique_id("server_certificate", cert.common_name),
-                       "arn": f"arn:aws:iam::{c.account}:server-certificate/model-serving/{cert.serving_job}",
-                       "expiration": f"{cert.not_after:%b} {cert.not_after.day}, {cert.not_after.year}, 12:00:00 AM"}},
-                   host="iam.amazonaws.com")
+                       params={"path": "/model-serving/", "serverCertificateName": cert.serving_job,
+                               "certificateBody": HIDDEN, "privateKey": HIDDEN},
+                       response={"serverCertificateMetadata": metadata})
 
 
 # --- deploy-agent's functions ----------------------------------------------------------------
 
-PASSED_ROLE = "lambda-basic-exec"
+PASSED_ROLE_ARN = role_arn(PROD, "lambda-basic-exec")
 # Functions deploy-agent owns: name -> trail day it creates it (None: made before the trail).
 DEPLOYED_FUNCTIONS = {"ticket-router": None, "invoice-renderer": 20, "slack-notifier": 61}
-
-
-def functions_on(day_index: int) -> list[str]:
-    return [name for name, made in DEPLOYED_FUNCTIONS.items() if made is None or made <= day_index]
-
-
-def created_on(day_index: int) -> str:
-    return next(name for name, made in DEPLOYED_FUNCTIONS.items() if made == day_index)
-
-
+ARTIFACTS = "deploy-agent-artifacts"
 CREATE_DAYS = frozenset(d for d in DEPLOYED_FUNCTIONS.values() if d is not None)
 CROSS_ACCOUNT_DAYS = frozenset({9, 17, 30, 44, 58, 71, 85, 97})
+
+
+def trail_day_index(day: date) -> int:
+    """Days since the trail's first day (negative in the Lake export's days)."""
+    return (day - FIRST_TRAIL_DAY).days
+
+
+def functions_on(day: date) -> list[str]:
+    index = trail_day_index(day)
+    return [name for name, made in DEPLOYED_FUNCTIONS.items() if made is None or made <= index]
+
+
+def created_on(day: date) -> str:
+    return next(name for name, made in DEPLOYED_FUNCTIONS.items() if made == trail_day_index(day))
+
+
+def any_function(c: fmt.CallContext) -> str:
+    return c.rng.choice(functions_on(c.day))
 
 
 # --- actors and what they do -----------------------------------------------------------------------
@@ -549,7 +565,6 @@ GLUE_SDK = ("aws-sdk-java/1.12.770 Linux/5.10.227-219.884.amzn2.x86_64 OpenJDK_6
 CHROME = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/131.0.0.0 Safari/537.36")
 FIREFOX = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
-GIT = "git/2.43.0"
 
 
 @dataclass(frozen=True)
@@ -558,12 +573,14 @@ class Actor:
 
     kind: ``role`` (sessions of a role), ``access_key`` (an IAM user's long-lived
         key) or ``console`` (an IAM user signed in to the console).
-    session_pattern: role session names; ``{n}`` counts sessions, ``{function}``
+    hours: first and last UTC hour it works in.
+    session_pattern: role session names; ``{n}`` counts its sessions, ``{function}``
         names one of deploy-agent's functions.
+    uses_mfa: whether its console sign-ins use MFA.
     started_by: who opens each role session with ``sts:AssumeRole``: an AWS
-        service principal (logged as an AWSService event) or another actor's key
-        (a cross-account assume, logged in both accounts).
-    active_chance: chance the actor does anything on a given day.
+        service principal (an AWSService event) or another actor's key (a
+        cross-account assume, logged in both accounts' trails).
+    active_chance: the chance it does anything on a given day.
     days: if set, the only trail days it is active.
     """
 
@@ -578,13 +595,10 @@ class Actor:
     sessions_per_day: int = 1
     started_by: str | None = None
     is_ec2_instance: bool = False
+    uses_mfa: bool = True
     active_chance: float = 1.0
     weekdays_only: bool = False
     days: frozenset[int] | None = None
-
-    @property
-    def arn(self) -> str:
-        return role_arn(self.account, self.name) if self.kind == "role" else user_arn(self.account, self.name)
 
 
 ACTORS = {a.key: a for a in (
@@ -608,7 +622,7 @@ ACTORS = {a.key: a for a in (
     Actor("reporting-bot", PROD, "access_key", "reporting-bot", PLAIN_BOTO3, "192.0.2.50", hours=(6, 7),
           weekdays_only=True),
     Actor("reporting-bot-console", PROD, "console", "reporting-bot", CHROME, "203.0.113.21", hours=(13, 16),
-          active_chance=0.3, weekdays_only=True),
+          uses_mfa=False, active_chance=0.3, weekdays_only=True),
     Actor("alice", PROD, "console", "alice", CHROME, "203.0.113.7", hours=(8, 17), active_chance=0.7,
           weekdays_only=True),
     Actor("bob", PROD, "console", "bob", FIREFOX, "203.0.113.8", hours=(9, 18), active_chance=0.5,
@@ -634,8 +648,12 @@ class Denial:
 
 @dataclass(frozen=True)
 class Activity:
-    """One kind of call an actor makes: how many on an active day, where, and
-    whether it fails. chance: the probability it happens at all on that day."""
+    """One kind of call an actor makes.
+
+    per_day: the range of calls on a day it happens; chance: the probability
+    it happens on an active day; days: if set, the only trail days it happens;
+    denial: set when every such call fails.
+    """
 
     actor: str
     call: Callable[[fmt.CallContext], fmt.ApiCall]
@@ -646,243 +664,148 @@ class Activity:
     denial: Denial | None = None
 
 
-ATTACHMENTS = "support-attachments"
+def athena_metrics(c: fmt.CallContext) -> fmt.ApiCall:
+    return fmt.cloudwatch_metric_data_call(c, "AWS/Athena", "ProcessedBytes")
+
+
+def ticket_call(name: str) -> Callable[[fmt.CallContext], fmt.ApiCall]:
+    return lambda c: fmt.dynamodb_item_call(c, name, "tickets", "ticket_id")
+
+
+def object_call(name: str, bucket: str, key: Callable[[random.Random], str], size: int | None = None):
+    return lambda c: fmt.s3_object_call(c, name, bucket, key(c.rng), size)
+
+
+def day_key(pattern: str) -> Callable[[random.Random], str]:
+    """An object key with a random day of month in it."""
+    return lambda rng: pattern.format(rng.randint(1, 28))
+
+
+SALES_PART = day_key("sales/day={:02d}/part-0.parquet")
+FINANCE_DENIAL = Denial("AccessDenied", "s3:GetObject", "arn:aws:s3:::finance-restricted/payroll/2026-10.csv")
+BOUNDARY_DENIAL = Denial("AccessDeniedException", "redshift-data:ExecuteStatement",
+                         f"arn:aws:redshift:{HOME_REGION}:{PROD}:cluster:finance",
+                         because="no permissions boundary allows the {action} action")
+STACK = {"stackName": "agent-services", "capabilities": ["CAPABILITY_IAM"]}
 
 ACTIVITIES = (
     # support-agent: nearly every granted action, every day.
-    Activity("support-agent", lambda c: fmt.dynamodb_item_call(c, "Query", "tickets", "ticket_id"), (1, 3)),
-    Activity("support-agent", lambda c: fmt.dynamodb_item_call(c, "GetItem", "tickets", "ticket_id"), (2, 4)),
-    Activity("support-agent", lambda c: fmt.dynamodb_item_call(c, "PutItem", "tickets", "ticket_id"), (1, 3)),
-    Activity("support-agent", lambda c: fmt.s3_object_call(c, "GetObject", ATTACHMENTS,
-                                                  f"tickets/{c.rng.randint(40000, 99999)}/attachment-1.png"), (1, 2)),
+    Activity("support-agent", ticket_call("Query"), (1, 3)),
+    Activity("support-agent", ticket_call("GetItem"), (2, 4)),
+    Activity("support-agent", ticket_call("PutItem"), (1, 3)),
+    Activity("support-agent", object_call("GetObject", "support-attachments",
+                                          lambda rng: f"tickets/{rng.randint(40000, 99999)}/attachment-1.png"), (1, 2)),
     Activity("support-agent", lambda c: fmt.bedrock_invoke_call(c, SUPPORT_MODEL), (2, 4)),
     Activity("support-agent", lambda c: fmt.logs_create_stream_call(c, "/aws/lambda/support-agent")),
     # codegen-agent: a little git, builds and artifacts, with its never-rotated key.
     Activity("codegen-agent", lambda c: fmt.codecommit_git_call(c, "GitPull", "platform-services"), (1, 3)),
-    Activity("codegen-agent", lambda c: fmt.codecommit_git_call(c, "GitPush", "platform-services"), (1, 1), chance=0.4),
+    Activity("codegen-agent", lambda c: fmt.codecommit_git_call(c, "GitPush", "platform-services"), chance=0.4),
     Activity("codegen-agent", fmt.fixed_call("codebuild.amazonaws.com", "StartBuild", False,
-                                     {"projectName": "codegen-validate"}), (1, 1), chance=0.4),
+                                             {"projectName": "codegen-validate"}), chance=0.4),
     Activity("codegen-agent", fmt.fixed_call("codebuild.amazonaws.com", "BatchGetBuilds", True,
-                                     {"ids": ["codegen-validate:build"]}), (1, 2), chance=0.4),
-    Activity("codegen-agent", lambda c: fmt.s3_object_call(c, "PutObject", "codegen-artifacts",
-                                                  f"patches/{c.rng.getrandbits(32):08x}.diff"), (1, 2), chance=0.5),
+                                             {"ids": ["codegen-validate:build"]}), (1, 2), chance=0.4),
+    Activity("codegen-agent", object_call("PutObject", "codegen-artifacts",
+                                          lambda rng: f"patches/{rng.getrandbits(32):08x}.diff"), (1, 2), chance=0.5),
     # data-analysis-agent: a handful of its huge grant, and some refusals.
-    Activity("data-analysis-agent", lambda c: fmt.s3_object_call(c, "GetObject", "analytics-curated",
-                                                        f"sales/day={c.rng.randint(1, 28):02d}/part-0.parquet"), (1, 3)),
+    Activity("data-analysis-agent", object_call("GetObject", "analytics-curated", SALES_PART), (1, 3)),
     Activity("data-analysis-agent", lambda c: fmt.s3_list_call(c, "analytics-curated", "sales/"), (1, 2)),
-    Activity("data-analysis-agent", lambda c: fmt.s3_object_call(c, "HeadObject", "analytics-curated", "sales/_SUCCESS"), (1, 1),
+    Activity("data-analysis-agent", object_call("HeadObject", "analytics-curated", lambda rng: "sales/_SUCCESS"),
              chance=0.3),
-    Activity("data-analysis-agent", lambda c: fmt.athena_start_call(c, "analytics", "analytics", "SELECT region, sum(amount) FROM sales GROUP BY 1"),
-             (1, 2)),
+    Activity("data-analysis-agent", lambda c: fmt.athena_start_call(
+        c, "analytics", "analytics", "SELECT region, sum(amount) FROM sales GROUP BY 1"), (1, 2)),
     Activity("data-analysis-agent", lambda c: fmt.athena_query_call(c, "GetQueryResults"), (1, 2)),
-    Activity("data-analysis-agent", lambda c: fmt.glue_get_table_call(c, "analytics", "sales", via_athena=True), (1, 2)),
-    Activity("data-analysis-agent", lambda c: fmt.athena_start_call(c, "analytics", "analytics", "SELECT count(*) FROM eu_sales"), (1, 2),
-             chance=0.15, region=SECOND_REGION),
+    Activity("data-analysis-agent", lambda c: fmt.glue_get_table_call(c, "analytics", "sales", via_athena=True),
+             (1, 2)),
+    Activity("data-analysis-agent", lambda c: fmt.athena_start_call(
+        c, "analytics", "analytics", "SELECT count(*) FROM eu_sales"), (1, 2), chance=0.15, region=SECOND_REGION),
     Activity("data-analysis-agent", lambda c: fmt.athena_query_call(c, "GetQueryResults"), (1, 2), chance=0.15,
              region=SECOND_REGION),
-    Activity("data-analysis-agent", fmt.fixed_call("redshift-data.amazonaws.com", "ExecuteStatement", False,
-                                           {"clusterIdentifier": "finance", "database": "ledger",
-                                            "sql": "SELECT * FROM payouts LIMIT 100"}), (1, 1), chance=0.08,
-             denial=Denial("AccessDeniedException", "redshift-data:ExecuteStatement",
-                           f"arn:aws:redshift:{HOME_REGION}:{PROD}:cluster:finance",
-                           because="no permissions boundary allows the {action} action")),
-    Activity("data-analysis-agent", lambda c: fmt.s3_object_call(c, "GetObject", "finance-restricted", "payroll/2026-10.csv",
-                                                        size=0), (1, 1), chance=0.05,
-             denial=Denial("AccessDenied", "s3:GetObject", "arn:aws:s3:::finance-restricted/payroll/2026-10.csv")),
+    Activity("data-analysis-agent", fmt.fixed_call(
+        "redshift-data.amazonaws.com", "ExecuteStatement", False,
+        {"clusterIdentifier": "finance", "database": "ledger", "sql": "SELECT * FROM payouts LIMIT 100"}),
+             chance=0.08, denial=BOUNDARY_DENIAL),
+    Activity("data-analysis-agent", object_call("GetObject", "finance-restricted", lambda rng: "payroll/2026-10.csv",
+                                                size=0), chance=0.05, denial=FINANCE_DENIAL),
     # cert-rotator: daily checks, one rotation, a weekly CA bundle refresh.
     Activity("cert-rotator", fmt.fixed_call("acm.amazonaws.com", "ListCertificates", True,
-                                    {"certificateStatuses": ["ISSUED", "EXPIRED"]})),
-    *(Activity("cert-rotator", (lambda cert: lambda c: fmt.ApiCall(
-        "acm.amazonaws.com", "DescribeCertificate", True, params={"certificateArn": cert.acm_arn}))(cert), chance=0.3)
-      for cert in CERTIFICATES),
+                                            {"certificateStatuses": ["ISSUED", "EXPIRED"]})),
+    *(Activity("cert-rotator", acm_describe(cert), chance=0.3) for cert in CERTIFICATES),
     Activity("cert-rotator", lambda c: put_secret(c, "ca-bundle"), days=frozenset(range(2, TRAIL_DAYS, 7))),
-    Activity("cert-rotator", lambda c: acm_import(c, CERTIFICATES[0]), days=frozenset({CERT_ROTATION_DAY})),
-    Activity("cert-rotator", lambda c: put_secret(c, CERTIFICATES[0].serving_job), days=frozenset({CERT_ROTATION_DAY})),
-    Activity("cert-rotator", lambda c: upload_server_certificate(c, CERTIFICATES[0]),
-             days=frozenset({CERT_ROTATION_DAY})),
+    Activity("cert-rotator", lambda c: acm_import(c, ROTATED), days=ROTATION_DAYS),
+    Activity("cert-rotator", lambda c: put_secret(c, ROTATED.serving_job), days=ROTATION_DAYS),
+    Activity("cert-rotator", lambda c: upload_server_certificate(c, ROTATED), days=ROTATION_DAYS),
     # deploy-agent: creates, updates and invokes its own functions, passing lambda-basic-exec.
-    Activity("deploy-agent", lambda c: fmt.lambda_create_call(c, created_on(c.day), role_arn(PROD, PASSED_ROLE), ARTIFACTS),
+    Activity("deploy-agent", lambda c: fmt.lambda_create_call(c, created_on(c.day), PASSED_ROLE_ARN, ARTIFACTS),
              days=CREATE_DAYS),
-    Activity("deploy-agent", lambda c: fmt.lambda_update_code_call(c, c.rng.choice(functions_on(c.day)), ARTIFACTS), chance=0.2),
-    Activity("deploy-agent", lambda c: fmt.lambda_get_call(c, c.rng.choice(functions_on(c.day))), chance=0.5),
-    Activity("deploy-agent", lambda c: fmt.lambda_invoke_call(c, c.rng.choice(functions_on(c.day))), (1, 3)),
+    Activity("deploy-agent", lambda c: fmt.lambda_update_code_call(c, any_function(c), ARTIFACTS), chance=0.2),
+    Activity("deploy-agent", lambda c: fmt.lambda_get_call(c, any_function(c)), chance=0.5),
+    Activity("deploy-agent", lambda c: fmt.lambda_invoke_call(c, any_function(c)), (1, 3)),
     Activity("deploy-agent", fmt.fixed_call("lambda.amazonaws.com", "DeleteFunction20150331", False,
-                                    {"functionName": "ticket-router-old"}), chance=0.05,
-             denial=Denial("AccessDeniedException", "lambda:DeleteFunction", fmt.function_arn("ticket-router-old", PROD, HOME_REGION))),
+                                            {"functionName": "ticket-router-old"}), chance=0.05,
+             denial=Denial("AccessDeniedException", "lambda:DeleteFunction",
+                           fmt.function_arn("ticket-router-old", PROD, HOME_REGION))),
     Activity("deploy-agent", fmt.fixed_call("iam.amazonaws.com", "AttachRolePolicy", False,
-                                    {"roleName": PASSED_ROLE, "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
-             chance=0.03, denial=Denial("AccessDenied", "iam:AttachRolePolicy", role_arn(PROD, PASSED_ROLE))),
+                                            {"roleName": "lambda-basic-exec",
+                                             "policyArn": AWS_MANAGED["AdministratorAccess"].arn}),
+             chance=0.03, denial=Denial("AccessDenied", "iam:AttachRolePolicy", PASSED_ROLE_ARN)),
     Activity("lambda-basic-exec", lambda c: fmt.logs_create_stream_call(c, f"/aws/lambda/{c.session}")),
     # ownerless-agent: scratch bucket and a queue, from an EC2 instance.
     Activity("ownerless-agent", lambda c: fmt.s3_list_call(c, "shared-scratch", "runs/"), (1, 2)),
-    Activity("ownerless-agent", lambda c: fmt.s3_object_call(c, "GetObject", "shared-scratch",
-                                                    f"runs/{c.rng.randint(1, 400)}/input.json"), (1, 3)),
+    Activity("ownerless-agent", object_call("GetObject", "shared-scratch",
+                                            lambda rng: f"runs/{rng.randint(1, 400)}/input.json"), (1, 3)),
     Activity("ownerless-agent", lambda c: fmt.sqs_send_call(c, "agent-results"), (1, 3)),
     # etl-nightly: an ordinary service role.
-    Activity("etl-nightly", lambda c: fmt.s3_object_call(c, "GetObject", "analytics-raw",
-                                                f"orders/{c.rng.randint(0, 23):02d}.json.gz"), (1, 3)),
-    Activity("etl-nightly", lambda c: fmt.s3_object_call(c, "PutObject", "analytics-curated",
-                                                f"sales/day={c.rng.randint(1, 28):02d}/part-0.parquet"), (1, 2)),
-    Activity("etl-nightly", lambda c: fmt.glue_get_table_call(c, "analytics", "orders", via_athena=False)),
+    Activity("etl-nightly", object_call("GetObject", "analytics-raw", day_key("orders/{:02d}.json.gz")), (1, 3)),
+    Activity("etl-nightly", object_call("PutObject", "analytics-curated", SALES_PART), (1, 2)),
+    Activity("etl-nightly", lambda c: fmt.glue_get_table_call(c, "analytics", "orders")),
     # reporting-bot: the agent's key in the morning, people in the console in the afternoon.
-    Activity("reporting-bot", lambda c: fmt.athena_start_call(c, "reporting", "reporting", "SELECT * FROM weekly_kpis")),
+    Activity("reporting-bot", lambda c: fmt.athena_start_call(
+        c, "reporting", "reporting", "SELECT * FROM weekly_kpis")),
     Activity("reporting-bot", lambda c: fmt.athena_query_call(c, "GetQueryResults"), (1, 2)),
-    Activity("reporting-bot", lambda c: fmt.s3_object_call(c, "GetObject", "company-reports", "kpi/latest.csv")),
-    Activity("reporting-bot", cloudwatch_metrics),
-    Activity("reporting-bot", lambda c: fmt.s3_list_call(c, "company-reports", "kpi/", event_name="ListObjectsV2", list_type=None),
+    Activity("reporting-bot", object_call("GetObject", "company-reports", lambda rng: "kpi/latest.csv")),
+    Activity("reporting-bot", athena_metrics),
+    Activity("reporting-bot", lambda c: fmt.s3_list_call(c, "company-reports", "kpi/", "ListObjectsV2", None),
              chance=0.15),
     Activity("reporting-bot-console", lambda c: fmt.athena_query_call(c, "GetQueryExecution"), (1, 3)),
     Activity("reporting-bot-console", lambda c: fmt.s3_list_call(c, "company-reports", "kpi/", list_type=None)),
     # people.
     Activity("alice", fmt.fixed_call("iam.amazonaws.com", "ListRoles", True, {"maxItems": 100}), (1, 2)),
-    Activity("alice", fmt.fixed_call("iam.amazonaws.com", "GetRole", True, {"roleName": "deploy-agent"}), (1, 2), chance=0.4),
+    Activity("alice", fmt.fixed_call("iam.amazonaws.com", "GetRole", True, {"roleName": "deploy-agent"}), (1, 2),
+             chance=0.4),
     Activity("alice", fmt.fixed_call("ec2.amazonaws.com", "DescribeInstances", True,
-                             {"instancesSet": {}, "filterSet": {}}), (1, 2)),
-    Activity("alice", fmt.fixed_call("cloudtrail.amazonaws.com", "LookupEvents", True, {"maxResults": 50}), chance=0.3),
-    Activity("alice", fmt.fixed_call("ec2.amazonaws.com", "DescribeInstances", True, {"instancesSet": {}, "filterSet": {}}),
-             chance=0.12, region=SECOND_REGION),
+                                     {"instancesSet": {}, "filterSet": {}}), (1, 2)),
+    Activity("alice", fmt.fixed_call("cloudtrail.amazonaws.com", "LookupEvents", True, {"maxResults": 50}),
+             chance=0.3),
+    Activity("alice", fmt.fixed_call("ec2.amazonaws.com", "DescribeInstances", True,
+                                     {"instancesSet": {}, "filterSet": {}}), chance=0.12, region=SECOND_REGION),
     Activity("bob", fmt.fixed_call("lambda.amazonaws.com", "ListFunctions20150331", True), (1, 2)),
     Activity("bob", fmt.fixed_call("logs.amazonaws.com", "FilterLogEvents", True,
-                           {"logGroupName": "/aws/lambda/support-agent", "limit": 100}), (1, 3)),
-    Activity("bob", ATHENA_METRICS, (1, 2), chance=0.5),
-    # dev-agent reaching prod through prod-deployer.
+                                   {"logGroupName": "/aws/lambda/support-agent", "limit": 100}), (1, 3)),
+    Activity("bob", athena_metrics, (1, 2), chance=0.5),
+    # dev-agent, and what it does in prod as prod-deployer.
     Activity("prod-deployer", fmt.fixed_call("cloudformation.amazonaws.com", "DescribeStacks", True,
-                                     {"stackName": "agent-services"}), (1, 2)),
-    Activity("prod-deployer", fmt.fixed_call("cloudformation.amazonaws.com", "CreateStack", False,
-                                     {"stackName": "agent-services", "capabilities": ["CAPABILITY_IAM"]}),
+                                             {"stackName": "agent-services"}), (1, 2)),
+    Activity("prod-deployer", fmt.fixed_call("cloudformation.amazonaws.com", "CreateStack", False, STACK),
              days=frozenset({min(CROSS_ACCOUNT_DAYS)})),
-    Activity("prod-deployer", fmt.fixed_call("cloudformation.amazonaws.com", "UpdateStack", False,
-                                     {"stackName": "agent-services", "capabilities": ["CAPABILITY_IAM"]}), chance=0.6),
+    Activity("prod-deployer", fmt.fixed_call("cloudformation.amazonaws.com", "UpdateStack", False, STACK), chance=0.6),
     Activity("prod-deployer", lambda c: fmt.lambda_update_code_call(c, "ticket-router", ARTIFACTS), chance=0.4),
     Activity("dev-agent", lambda c: fmt.bedrock_invoke_call(c, DEV_MODEL), (1, 3)),
-    Activity("dev-agent", lambda c: fmt.s3_object_call(c, "GetObject", "dev-agent-workspace", f"plans/{c.rng.randint(1, 90)}.md"),
-             (1, 2)),
-    Activity("dev-agent", lambda c: fmt.s3_object_call(c, "PutObject", "dev-agent-workspace", f"plans/{c.rng.randint(1, 90)}.md"),
-             (1, 1), chance=0.5),
-    Activity("dev-ci", lambda c: fmt.s3_object_call(c, "PutObject", "dev-build-artifacts",
-                                           f"builds/{c.rng.getrandbits(32):08x}.zip"), (1, 2)),
-    Activity("dev-ci", lambda c: fmt.logs_create_stream_call(c, "/aws/codebuild/dev-ci"), (1, 1)),
+    Activity("dev-agent", object_call("GetObject", "dev-agent-workspace", day_key("plans/{}.md")), (1, 2)),
+    Activity("dev-agent", object_call("PutObject", "dev-agent-workspace", day_key("plans/{}.md")), chance=0.5),
+    Activity("dev-ci", object_call("PutObject", "dev-build-artifacts",
+                                   lambda rng: f"builds/{rng.getrandbits(32):08x}.zip"), (1, 2)),
+    Activity("dev-ci", lambda c: fmt.logs_create_stream_call(c, "/aws/codebuild/dev-ci")),
 )
 
 
 # --- turning the plan into records -------------------------------------------------------------------
 
 
-def _session_token(*parts: str) -> str:
-    return "IQoJb3JpZ2luX2VjE" + fmt.alnum_token(48, "token", *parts)
-
-
 @dataclass
-class DayState:
-    """What carries over between days: session counters per actor."""
+class TrailState:
+    """What carries over from day to day: how many sessions each actor has opened."""
 
     sessions_opened: Counter = field(default_factory=Counter)
-
-
-def _role_session(actor: Actor, started: datetime, rng: random.Random, state: DayState, day_index: int) -> tuple[dict, str]:
-    state.sessions_opened[actor.key] += 1
-    functions = functions_on(day_index)
-    name = actor.session_pattern.format(n=state.sessions_opened[actor.key], function=rng.choice(functions))
-    role = _role(actor.name, actor.account)
-    identity = fmt.assumed_role_identity(
-        account=actor.account, role_name=role.name, role_id=role.role_id, session_name=name,
-        access_key_id=fmt.iam_unique_id("session_key", actor.key, name, started.isoformat()),
-        session_started_at=started, role_path=role.path, ec2_role_delivery=actor.is_ec2_instance)
-    return identity, name
-
-
-def _assume_role_records(actor: Actor, identity: dict, session: str, started: datetime, rng: random.Random,
-                         state: DayState, day_index: int) -> list[dict]:
-    """The ``sts:AssumeRole`` that opened a session: by an AWS service, or
-    cross-account by another actor (one record in each account's trail)."""
-    role = _role(actor.name, actor.account)
-    params = {"roleArn": role.arn, "roleSessionName": session, "durationSeconds": 3600}
-    response = {
-        "credentials": {"accessKeyId": identity["accessKeyId"], "sessionToken": _session_token(session, started.isoformat()),
-                        "expiration": fmt.cloudtrail_text_time(started + timedelta(hours=1))},
-        "assumedRoleUser": {"assumedRoleId": identity["principalId"], "arn": identity["arn"]},
-    }
-    common = dict(event_time=started, event_source="sts.amazonaws.com", event_name="AssumeRole", region=HOME_REGION,
-                  request_parameters=params, response_elements=response, request_id=fmt.random_uuid(rng), read_only=True,
-                  resources=[fmt.resource(role.arn, "AWS::IAM::Role", role.account)], shared_event_id=fmt.random_uuid(rng))
-    caller = ACTORS.get(actor.started_by)
-    if caller is None:
-        service = actor.started_by
-        return [fmt.cloudtrail_record(**common, user_identity=fmt.aws_service_identity(service), source_ip=service,
-                                      user_agent=service, event_id=fmt.random_uuid(rng), recipient_account=actor.account)]
-    caller_identity, _ = _role_session(caller, started - timedelta(seconds=rng.randint(20, 90)), rng, state, day_index)
-    in_caller_account = fmt.cloudtrail_record(
-        **common, user_identity=caller_identity, source_ip=caller.source_ip, user_agent=caller.user_agent,
-        event_id=fmt.random_uuid(rng), recipient_account=caller.account, tls_host="sts.amazonaws.com")
-    in_role_account = fmt.cloudtrail_record(
-        **common, user_identity=fmt.aws_account_identity(account=caller.account, principal_id=caller_identity["principalId"]),
-        source_ip=caller.source_ip, user_agent=caller.user_agent, event_id=fmt.random_uuid(rng), recipient_account=actor.account,
-        tls_host="sts.amazonaws.com")
-    return [in_caller_account, in_role_account]
-
-
-def _console_login(actor: Actor, user: User, at: datetime, rng: random.Random) -> dict:
-    identity = fmt.iam_user_identity(account=user.account, user_name=user.name,
-                                     user_id=fmt.iam_unique_id("user", user.account, user.name))
-    return fmt.cloudtrail_record(
-        event_time=at, event_source="signin.amazonaws.com", event_name="ConsoleLogin", region=HOME_REGION,
-        user_identity=identity, source_ip=actor.source_ip, user_agent=actor.user_agent, request_parameters=None,
-        response_elements={"ConsoleLogin": "Success"},
-        additional_event_data={"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No",
-                               "MFAUsed": "Yes"},
-        event_id=fmt.random_uuid(rng), request_id="", read_only=False, recipient_account=user.account,
-        event_type="AwsConsoleSignIn", tls_host="signin.aws.amazon.com")
-
-
-def _denial_message(denial: Denial, identity_arn: str) -> str:
-    if denial.error_code == "AccessDenied" and denial.action.startswith("s3:"):
-        return "Access Denied"
-    because = denial.because.format(action=denial.action)
-    return f"User: {identity_arn} is not authorized to perform: {denial.action} on resource: {denial.resource} because {because}"
-
-
-def _record(call: ApiCall, activity: Activity, actor: Actor, identity: dict, at: datetime, rng: random.Random,
-            from_console: bool) -> dict:
-    if call.via_service:
-        identity = {**identity, "invokedBy": call.via_service}
-    source_ip = call.via_service or actor.source_ip
-    user_agent = call.via_service or actor.user_agent
-    host = None if call.host is None else (call.host or _default_host(call.source, activity.region))
-    is_s3 = call.source == "s3.amazonaws.com"
-    denial = activity.denial
-    return fmt.cloudtrail_record(
-        event_time=at, event_source=call.source, event_name=call.name, region=activity.region,
-        user_identity=identity, source_ip=source_ip, user_agent=user_agent,
-        request_parameters=call.params, response_elements=None if denial else call.response,
-        additional_event_data=call.extra, event_id=fmt.random_uuid(rng),
-        request_id=f"{rng.getrandbits(64):016X}" if is_s3 else fmt.random_uuid(rng),
-        read_only=call.read_only, recipient_account=actor.account,
-        category="Data" if call.is_data_event else "Management", resources=call.resources,
-        error_code=denial.error_code if denial else None,
-        error_message=_denial_message(denial, identity["arn"]) if denial else None,
-        tls_host=host, from_console=from_console)
-
-
-def _planned_calls(actor: Actor, day: date, day_index: int, rng: random.Random) -> list[tuple[datetime, Activity]]:
-    if actor.days is not None and day_index not in actor.days:
-        return []
-    if actor.weekdays_only and day.weekday() >= 5:
-        return []
-    if rng.random() >= actor.active_chance:
-        return []
-    first, last = actor.hours
-    start = _midnight(day) + timedelta(hours=first)
-    span = (last - first + 1) * 3600
-    planned = []
-    for activity in ACTIVITIES:
-        if activity.actor != actor.key or (activity.days is not None and day_index not in activity.days):
-            continue
-        if rng.random() >= activity.chance:
-            continue
-        for _ in range(rng.randint(*activity.per_day)):
-            planned.append((start + timedelta(seconds=rng.randrange(span)), activity))
-    planned.sort(key=lambda item: item[0])
-    return planned
 
 
 def _role(name: str, account: str) -> Role:
@@ -893,31 +816,130 @@ def _user(name: str, account: str) -> User:
     return next(u for u in USERS if u.name == name and u.account == account)
 
 
-def actor_day_records(actor: Actor, day: date, day_index: int, rng: random.Random, state: DayState) -> list[dict]:
-    """Every record one actor leaves on one day, session openings and sign-ins included."""
-    planned = _planned_calls(actor, day, day_index, rng)
-    if not planned:
+def _open_session(actor: Actor, started: datetime, rng: random.Random, state: TrailState) -> tuple[dict, str]:
+    """A new session of the actor's role: its ``userIdentity`` and its name."""
+    state.sessions_opened[actor.key] += 1
+    name = actor.session_pattern.format(n=state.sessions_opened[actor.key],
+                                        function=rng.choice(functions_on(started.date())))
+    role = _role(actor.name, actor.account)
+    identity = fmt.assumed_role_identity(
+        account=actor.account, role_name=role.name, role_id=role.role_id, session_name=name,
+        access_key_id=fmt.iam_unique_id("session_key", actor.key, name, started.isoformat()),
+        session_started_at=started, role_path=role.path, ec2_role_delivery=actor.is_ec2_instance)
+    return identity, name
+
+
+def _assume_role_records(actor: Actor, identity: dict, session: str, started: datetime, rng: random.Random,
+                         state: TrailState) -> list[dict]:
+    """The ``sts:AssumeRole`` that opened a session: by an AWS service, or
+    cross-account by another actor (then one record in each account's trail,
+    with the same ``sharedEventID``)."""
+    role = _role(actor.name, actor.account)
+    credentials = {"accessKeyId": identity["accessKeyId"],
+                   "sessionToken": "IQoJb3JpZ2luX2VjE" + fmt.alnum_token(48, "token", session, started.isoformat()),
+                   "expiration": fmt.cloudtrail_text_time(started + timedelta(hours=1))}
+    common = dict(
+        event_time=started, event_source="sts.amazonaws.com", event_name="AssumeRole", region=HOME_REGION,
+        request_parameters={"roleArn": role.arn, "roleSessionName": session, "durationSeconds": 3600},
+        response_elements={"credentials": credentials,
+                           "assumedRoleUser": {"assumedRoleId": identity["principalId"], "arn": identity["arn"]}},
+        request_id=fmt.random_uuid(rng), read_only=True, shared_event_id=fmt.random_uuid(rng),
+        resources=[fmt.resource(role.arn, "AWS::IAM::Role", role.account)])
+    caller = ACTORS.get(actor.started_by)
+    if caller is None:
+        service = actor.started_by
+        return [fmt.cloudtrail_record(**common, user_identity=fmt.aws_service_identity(service), source_ip=service,
+                                      user_agent=service, event_id=fmt.random_uuid(rng),
+                                      recipient_account=actor.account)]
+    caller_identity, _ = _open_session(caller, started - timedelta(seconds=rng.randint(20, 90)), rng, state)
+    seen_by_target = fmt.aws_account_identity(account=caller.account, principal_id=caller_identity["principalId"])
+    return [
+        fmt.cloudtrail_record(**common, user_identity=identity_seen, source_ip=caller.source_ip,
+                              user_agent=caller.user_agent, event_id=fmt.random_uuid(rng), recipient_account=account,
+                              tls_host="sts.amazonaws.com")
+        for identity_seen, account in ((caller_identity, caller.account), (seen_by_target, actor.account))
+    ]
+
+
+def _console_login(actor: Actor, user: User, at: datetime, rng: random.Random) -> dict:
+    identity = fmt.iam_user_identity(account=user.account, user_name=user.name,
+                                     user_id=fmt.iam_unique_id("user", user.account, user.name))
+    return fmt.cloudtrail_record(
+        event_time=at, event_source="signin.amazonaws.com", event_name="ConsoleLogin", region=HOME_REGION,
+        user_identity=identity, source_ip=actor.source_ip, user_agent=actor.user_agent, request_parameters=None,
+        response_elements={"ConsoleLogin": "Success"},
+        additional_event_data={"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No",
+                               "MFAUsed": "Yes" if actor.uses_mfa else "No"},
+        event_id=fmt.random_uuid(rng), request_id="", read_only=False, recipient_account=user.account,
+        event_type="AwsConsoleSignIn", tls_host="signin.aws.amazon.com")
+
+
+def _denial_message(denial: Denial, identity_arn: str) -> str:
+    if denial.error_code == "AccessDenied" and denial.action.startswith("s3:"):
+        return "Access Denied"
+    because = denial.because.format(action=denial.action)
+    return (f"User: {identity_arn} is not authorized to perform: {denial.action} "
+            f"on resource: {denial.resource} because {because}")
+
+
+def _record(activity: Activity, actor: Actor, identity: dict, at: datetime, context: fmt.CallContext) -> dict:
+    context.region = activity.region
+    denial = activity.denial
+    return fmt.call_record(
+        activity.call(context), rng=context.rng, event_time=at, region=activity.region, user_identity=identity,
+        source_ip=actor.source_ip, user_agent=actor.user_agent, recipient_account=actor.account,
+        error_code=denial.error_code if denial else None,
+        error_message=_denial_message(denial, identity["arn"]) if denial else None,
+        from_console=actor.kind == "console")
+
+
+def _planned_calls(actor: Actor, day: date, rng: random.Random) -> list[tuple[datetime, Activity]]:
+    """When the actor makes which calls on ``day``, in time order."""
+    index = trail_day_index(day)
+    if actor.days is not None and index not in actor.days:
         return []
+    # A call pinned to this day (a function's creation, a rotation) happens whatever the odds.
+    is_pinned = any(a.actor == actor.key and a.days is not None and index in a.days for a in ACTIVITIES)
+    if (actor.weekdays_only and day.weekday() >= 5) or (rng.random() >= actor.active_chance and not is_pinned):
+        return []
+    start = _midnight(day) + timedelta(hours=actor.hours[0])
+    span_seconds = (actor.hours[1] - actor.hours[0] + 1) * 3600
+    planned = []
+    for activity in ACTIVITIES:
+        if activity.actor != actor.key or (activity.days is not None and index not in activity.days):
+            continue
+        if rng.random() < activity.chance:
+            for _ in range(rng.randint(*activity.per_day)):
+                planned.append((start + timedelta(seconds=rng.randrange(span_seconds)), activity))
+    planned.sort(key=lambda item: item[0])
+    return planned
+
+
+def _role_records(actor: Actor, planned: list, context: fmt.CallContext, state: TrailState) -> list[dict]:
+    """A role's calls, spread over ``sessions_per_day`` sessions by time of day."""
+    rng = context.rng
+    day_start = _midnight(context.day) + timedelta(hours=actor.hours[0])
+    slot_seconds = (actor.hours[1] - actor.hours[0] + 1) * 3600 // actor.sessions_per_day
+    sessions: dict[int, tuple[dict, str]] = {}
     records: list[dict] = []
-    context = CallContext(rng, actor.account, HOME_REGION, day_index)
-    if actor.kind == "role":
-        slice_seconds = (actor.hours[1] - actor.hours[0] + 1) * 3600 // actor.sessions_per_day
-        day_start = _midnight(day) + timedelta(hours=actor.hours[0])
-        sessions: dict[int, tuple[dict, str]] = {}
-        for at, activity in planned:
-            slot = min(int((at - day_start).total_seconds()) // slice_seconds, actor.sessions_per_day - 1)
-            if slot not in sessions:
-                started = at - timedelta(seconds=rng.randint(1, 40))
-                identity, name = _role_session(actor, started, rng, state, day_index)
-                if actor.started_by:
-                    records.extend(_assume_role_records(actor, identity, name, started, rng, state, day_index))
-                sessions[slot] = (identity, name)
-            identity, context.session = sessions[slot]
-            context.region = activity.region
-            records.append(_record(activity.call(context), activity, actor, identity, at, rng, False))
-        return records
+    for at, activity in planned:
+        slot = min(int((at - day_start).total_seconds()) // slot_seconds, actor.sessions_per_day - 1)
+        if slot not in sessions:
+            started = at - timedelta(seconds=rng.randint(1, 40))
+            sessions[slot] = _open_session(actor, started, rng, state)
+            if actor.started_by:
+                records += _assume_role_records(actor, *sessions[slot], started, rng, state)
+        identity, context.session = sessions[slot]
+        records.append(_record(activity, actor, identity, at, context))
+    return records
+
+
+def _user_records(actor: Actor, planned: list, context: fmt.CallContext) -> list[dict]:
+    """An IAM user's calls: with its access key, or in a console session opened by a sign-in."""
+    rng = context.rng
     user = _user(actor.name, actor.account)
     user_id = fmt.iam_unique_id("user", user.account, user.name)
+    records: list[dict] = []
     if actor.kind == "access_key":
         identity = fmt.iam_user_identity(account=user.account, user_name=user.name, user_id=user_id,
                                          access_key_id=user.access_key_id)
@@ -927,20 +949,25 @@ def actor_day_records(actor: Actor, day: date, day_index: int, rng: random.Rando
         identity = fmt.iam_user_identity(
             account=user.account, user_name=user.name, user_id=user_id,
             access_key_id=fmt.iam_unique_id("session_key", actor.key, signed_in.isoformat()),
-            console_session_started_at=signed_in)
-    for at, activity in planned:
-        context.region = activity.region
-        records.append(_record(activity.call(context), activity, actor, identity, at, rng, actor.kind == "console"))
+            console_session_started_at=signed_in, mfa_authenticated=actor.uses_mfa)
+    records += [_record(activity, actor, identity, at, context) for at, activity in planned]
     return records
 
 
-def day_records(day_index: int, state: DayState) -> list[dict]:
-    """Every record of one day, both accounts and all regions."""
-    day = FIRST_TRAIL_DAY + timedelta(days=day_index)
+def day_records(day: date, state: TrailState) -> list[dict]:
+    """Every record of one day, both accounts and all regions. Each actor draws
+    from its own seeded generator, so changing one actor leaves the others be."""
     records: list[dict] = []
     for actor in ACTORS.values():
         rng = random.Random(f"{SEED}:{day.isoformat()}:{actor.key}")
-        records.extend(actor_day_records(actor, day, day_index, rng, state))
+        planned = _planned_calls(actor, day, rng)
+        if not planned:
+            continue
+        context = fmt.CallContext(rng, actor.account, HOME_REGION, day)
+        if actor.kind == "role":
+            records += _role_records(actor, planned, context, state)
+        else:
+            records += _user_records(actor, planned, context)
     return records
 
 
@@ -1077,48 +1104,34 @@ def _last_seen(records: Sequence[dict]) -> tuple[dict[str, tuple[datetime, str]]
     return by_identity, by_key
 
 
-def _pick_redelivered(records: list[dict], day_index: int) -> frozenset[str]:
+def _pick_redelivered(records: list[dict], day: date) -> frozenset[str]:
+    """One prod us-east-1 event of ``day`` that CloudTrail will deliver twice."""
     candidates = [r for r in records if r["recipientAccountId"] == PROD and r["awsRegion"] == HOME_REGION]
-    return frozenset({random.Random(f"{SEED}:redeliver:{day_index}").choice(candidates)["eventID"]})
+    return frozenset({random.Random(f"{SEED}:redeliver:{day.isoformat()}").choice(candidates)["eventID"]})
 
 
-def _write_trail(out_dir: Path, state: DayState) -> tuple[list[Path], list[dict], list[str]]:
+def _write_trail_day(out_dir: Path, day: date, records: list[dict], redelivered: frozenset[str]) -> list[Path]:
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for record in records:
+        groups[(record["recipientAccountId"], record["awsRegion"])].append(record)
     paths: list[Path] = []
-    all_records: list[dict] = []
-    redelivered: list[str] = []
-    for day_index in range(TRAIL_DAYS):
-        day = FIRST_TRAIL_DAY + timedelta(days=day_index)
-        records = day_records(day_index, state)
-        all_records.extend(records)
-        again = _pick_redelivered(records, day_index) if day_index in REDELIVERY_DAYS else frozenset()
-        redelivered.extend(sorted(again))
-        groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-        for record in records:
-            groups[(record["recipientAccountId"], record["awsRegion"])].append(record)
-        for (account, region), group in sorted(groups.items()):
-            paths += fmt.write_cloudtrail_day(out_dir, account, region, day, group, FILES_PER_DAY[(account, region)],
-                                              again if (account, region) == (PROD, HOME_REGION) else frozenset())
-    return paths, all_records, redelivered
-
-
-def _write_lake_export(out_dir: Path) -> tuple[Path, list[dict]]:
-    state = DayState()  # sessions in the export are numbered on their own
-    records = [r for day_index in range(-LAKE_EXPORT_DAYS, 0) for r in day_records(day_index, state)]
-    records.sort(key=lambda r: (r["eventTime"], r["eventID"]))
-    return fmt.write_json_lines(out_dir / LAKE_EXPORT_PATH, records), records
+    for (account, region), group in sorted(groups.items()):
+        again = redelivered if (account, region) == (PROD, HOME_REGION) else frozenset()
+        files_per_day = FILES_PER_DAY[(account, region)]
+        paths += fmt.write_cloudtrail_day(out_dir, account, region, day, group, files_per_day, again)
+    return paths
 
 
 def _write_iam(out_dir: Path, last_used: dict[str, tuple[datetime, str]]) -> list[Path]:
     paths = []
     for account in (PROD, DEV):
         export = authorization_details(account, last_used)
-        if account == PAGED_ACCOUNT:
-            pages = fmt.paginate_authorization_details(export, PAGE_MAX_ITEMS)
-            for number, page in enumerate(pages, start=1):
-                paths.append(fmt.write_authorization_details(
-                    out_dir / "iam" / f"{account}-authorization-details.page-{number}.json", page))
-        else:
-            paths.append(fmt.write_authorization_details(out_dir / "iam" / f"{account}-authorization-details.json", export))
+        stem = out_dir / "iam" / f"{account}-authorization-details"
+        if account != PAGED_ACCOUNT:
+            paths.append(fmt.write_authorization_details(stem.with_suffix(".json"), export))
+            continue
+        for number, page in enumerate(fmt.paginate_authorization_details(export, PAGE_MAX_ITEMS), start=1):
+            paths.append(fmt.write_authorization_details(stem.with_name(f"{stem.name}.page-{number}.json"), page))
     return paths
 
 
@@ -1127,15 +1140,27 @@ def generate(out_dir: Path) -> SampleSummary:
     out_dir = Path(out_dir)
     for name in GENERATED_DIRS:
         shutil.rmtree(out_dir / name, ignore_errors=True)
-    trail_paths, trail_records, redelivered = _write_trail(out_dir, DayState())
-    lake_path, lake_records = _write_lake_export(out_dir)
+    state = TrailState()  # one count of sessions through the export's days and the trail's
+    lake_records = [r for offset in range(-LAKE_EXPORT_DAYS, 0)
+                    for r in day_records(FIRST_TRAIL_DAY + timedelta(days=offset), state)]
+    lake_records.sort(key=lambda r: (r["eventTime"], r["eventID"]))
+    paths = [fmt.write_json_lines(out_dir / LAKE_EXPORT_PATH, lake_records)]
+    trail_records: list[dict] = []
+    redelivered: list[str] = []
+    for offset in range(TRAIL_DAYS):
+        day = FIRST_TRAIL_DAY + timedelta(days=offset)
+        records = day_records(day, state)
+        again = _pick_redelivered(records, day) if offset in REDELIVERY_DAYS else frozenset()
+        paths += _write_trail_day(out_dir, day, records, again)
+        trail_records += records
+        redelivered += sorted(again)
     last_used, key_last_used = _last_seen(trail_records)
-    iam_paths = _write_iam(out_dir, last_used)
+    paths += _write_iam(out_dir, last_used)
     last_seen = {arn: at for arn, (at, _) in last_used.items()}
-    inventory = fmt.write_inventory_csv(out_dir / INVENTORY_PATH,
-                                        _aws_inventory_rows(last_seen, key_last_used) + _other_inventory_rows())
+    inventory_rows = _aws_inventory_rows(last_seen, key_last_used) + _other_inventory_rows()
+    paths.append(fmt.write_inventory_csv(out_dir / INVENTORY_PATH, inventory_rows))
     return SampleSummary(
-        files=len(trail_paths) + len(iam_paths) + 2,
+        files=len(paths),
         trail_records=len(trail_records),
         lake_records=len(lake_records),
         redelivered_event_ids=tuple(redelivered),
