@@ -1,0 +1,95 @@
+"""The whole nightly graph on data/sample, through the CLI, with the invariants a user relies on."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+from pipelines.synth.sample import SAMPLE_AS_OF
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+PROD = "arn:aws:iam::111122223333"
+
+
+@pytest.fixture(scope="module")
+def sample_warehouse(tmp_path_factory):
+    target = tmp_path_factory.mktemp("sample") / "warehouse"
+    assert main(["run", str(SAMPLE), "--warehouse", str(target), "--as-of", SAMPLE_AS_OF.isoformat()]) == 0
+    with duckdb.connect(str(target / "overreach.duckdb"), read_only=True) as con:
+        yield con
+
+
+def value(con, query: str):
+    rows = con.execute(query).fetchall()
+    assert len(rows) == 1
+    return rows[0][0] if len(rows[0]) == 1 else rows[0]
+
+
+def test_every_record_is_accounted_for(sample_warehouse):
+    assert value(sample_warehouse, "SELECT count(*) FROM ops.load_log WHERE records_read <> records_loaded + records_quarantined") == 0
+    assert value(sample_warehouse, "SELECT count(*) FROM ops.quarantine") == 0
+    assert value(sample_warehouse, "SELECT count(*) FROM ops.load_log WHERE status = 'skipped'") == 0
+    loaded, duplicates = value(
+        sample_warehouse,
+        "SELECT sum(records_loaded), sum(records_duplicate) FROM ops.load_log WHERE format LIKE 'cloudtrail%'",
+    )
+    assert duplicates == 5
+    assert value(sample_warehouse, "SELECT count(*) FROM core.access_events") == loaded - duplicates
+    assert value(sample_warehouse, "SELECT count(*) - count(DISTINCT event_id) FROM core.access_events") == 0
+
+
+def test_every_inventory_ai_identity_is_ai(sample_warehouse):
+    assert value(
+        sample_warehouse,
+        "SELECT count(*) FROM core.identities WHERE ai_evidence = 'inventory: is_ai=true' AND NOT is_ai",
+    ) == 0
+    assert value(sample_warehouse, "SELECT count(*) FROM core.identities WHERE ai_evidence = 'inventory: is_ai=true'") == 13
+    assert value(
+        sample_warehouse, f"SELECT is_ai, ai_evidence LIKE 'name:%', owner FROM core.identities WHERE identity_id = '{PROD}:role/ownerless-agent'"
+    ) == (True, True, None)
+
+
+def test_sessions_are_attributed_to_their_role(sample_warehouse):
+    sessions = value(
+        sample_warehouse,
+        f"SELECT count(*), count(*) FILTER (WHERE session_name LIKE 'support-triage-%') FROM core.access_events "
+        f"WHERE identity_id = '{PROD}:role/support-agent'",
+    )
+    assert sessions[0] > 0 and sessions[0] == sessions[1]
+
+
+def test_planted_privilege_figures(sample_warehouse):
+    ratios = dict(
+        sample_warehouse.execute(
+            "SELECT name, unused_ratio FROM marts.identity_privilege WHERE name IN ('support-agent', 'data-analysis-agent')"
+        ).fetchall()
+    )
+    assert ratios["support-agent"] < 0.3
+    assert ratios["data-analysis-agent"] > 0.9
+    assert value(
+        sample_warehouse,
+        f"SELECT window_days, observed_days, denied_attempts > 0 FROM marts.identity_privilege "
+        f"WHERE identity_id = '{PROD}:role/data-analysis-agent'",
+    ) == (90, 90, True)
+
+
+def test_pass_role_is_inferred_from_the_calls_that_need_it(sample_warehouse):
+    assert value(
+        sample_warehouse,
+        f"SELECT is_granted, is_used, is_used_inferred FROM marts.identity_action_usage "
+        f"WHERE identity_id = '{PROD}:role/deploy-agent' AND action = 'iam:PassRole'",
+    ) == (True, False, True)
+
+
+def test_events_map_to_actions(sample_warehouse):
+    mapped, api_calls = value(
+        sample_warehouse,
+        """SELECT count(*) FILTER (WHERE m.action IS NOT NULL), count(*) FILTER (WHERE e.event_type = 'AwsApiCall')
+           FROM core.access_events AS e JOIN core.event_actions AS m
+             ON m.event_source = e.event_source AND m.event_name = e.event_name
+            AND m.event_type IS NOT DISTINCT FROM e.event_type
+           WHERE e.event_type = 'AwsApiCall'""",
+    )
+    assert mapped / api_calls >= 0.95
+    assert value(sample_warehouse, "SELECT count(*) FROM marts.unmapped_events WHERE mapping = 'unmapped'") == 0
