@@ -19,6 +19,17 @@ in ``attachments``) and its permissions boundary:
   boundary's pattern is returned; where the two only overlap the grant's
   pattern is kept and ``is_boundary_limited`` says the real scope is smaller.
 
+Choices where the pattern arithmetic cannot be exact. Resource comparisons err
+towards reporting more privilege, never less: a Deny removes a grant only when
+its resources provably contain the grant's (``scope_covers``); otherwise it
+marks the grant partially denied if they may overlap. A Deny with
+``NotResource`` removes only grants provably outside its exclusions; an Allow
+with ``NotResource`` is removed only by a Deny on every resource. A boundary
+whose policy is not in ``expanded`` (invalid, or missing from the export) is
+ignored rather than read as "allows nothing". When several conditional
+boundary statements admit the same grant, one of their conditions is shown.
+Any ``via`` other than ``boundary`` is an identity policy.
+
 Not evaluated, by design: condition values (a conditional grant may never
 apply, a conditional Deny may always apply); AWS Organizations SCPs and RCPs;
 resource-based policies (bucket, key, queue policies may grant more, or deny);

@@ -363,7 +363,8 @@ def _statement_rows(parsed: list[tuple[str, tuple[Statement, ...]]]) -> tuple[pl
             set_key = (tuple(sorted({a.lower() for a in s.actions})), s.is_not_action)
             set_id = set_ids.setdefault(set_key, len(set_ids))
             rows.extend(
-                (policy_id, s.index, s.sid, s.effect, set_id, resource, s.is_not_resource, s.is_conditional, s.condition)
+                (policy_id, s.index, s.sid, s.effect, set_id, resource,
+                 s.is_not_resource, s.is_conditional, s.condition)
                 for resource in dict.fromkeys(s.resources)
             )
     statement_frame = pl.DataFrame(rows, schema=_STATEMENT_ROW_SCHEMA, orient="row")

@@ -169,7 +169,8 @@ def test_not_resource_grant_rows_and_denies():
     not_secret = statement(actions="s3:GetObject", not_resources=[SECRETS, "arn:aws:s3:::data/hr/*"])
     cases = {
         "deny-star": statement(effect="Deny", actions="s3:GetObject"),
-        "deny-inside-exclusion": statement(effect="Deny", actions="s3:GetObject", resources="arn:aws:s3:::data/secret/k/*"),
+        "deny-inside-exclusion": statement(effect="Deny", actions="s3:GetObject",
+                                           resources="arn:aws:s3:::data/secret/k/*"),
         "deny-elsewhere": statement(effect="Deny", actions="s3:GetObject", resources=LOGS),
     }
     results = {
@@ -177,7 +178,8 @@ def test_not_resource_grant_rows_and_denies():
     }
     assert allowed(results["deny-star"]) == set()
     kept = results["deny-inside-exclusion"].filter(pl.col("effect") == "Allow")
-    assert kept.select("resource_pattern", "is_not_resource", "is_partially_denied").sort("resource_pattern").rows() == [
+    columns = ["resource_pattern", "is_not_resource", "is_partially_denied"]
+    assert kept.select(columns).sort("resource_pattern").rows() == [
         ("arn:aws:s3:::data/hr/*", True, False),
         (SECRETS, True, False),
     ]
@@ -261,7 +263,8 @@ def test_conditional_boundary_makes_the_grant_conditional():
 
 def test_identity_without_boundary_is_not_intersected():
     grants = grants_for(
-        {"p": policy(statement(actions=["s3:GetObject", "iam:PassRole"])), "boundary": policy(statement(actions="s3:*"))},
+        {"p": policy(statement(actions=["s3:GetObject", "iam:PassRole"])),
+         "boundary": policy(statement(actions="s3:*"))},
         [attachment(AGENT, "p"), attachment(AGENT, "boundary", "boundary"), attachment(OTHER, "p")],
     )
     assert allowed(grants) == {"s3:GetObject"}

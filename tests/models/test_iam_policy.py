@@ -87,8 +87,8 @@ def test_parse_single_statement_object_with_string_elements():
 
 
 def test_parse_json_text_url_encoded_text_and_dict_alike():
-    document = policy(statement(actions=["iam:PassRole"], resources="arn:aws:iam::111122223333:role/agent",
-                                condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}, sid="Pass"))
+    document = policy(statement(actions=["iam:PassRole"], resources="arn:aws:iam::111122223333:role/agent", sid="Pass",
+                                condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}))
     as_dict = parse_policy_document(document)
     assert parse_policy_document(json.dumps(document)) == as_dict
     assert parse_policy_document(quote(json.dumps(document))) == as_dict
@@ -224,14 +224,16 @@ def test_expand_policies_rows_exactly():
     documents = {
         "rw": {"Statement": {"Sid": "rw", "Effect": "Allow", "Action": ["s3:getobject", "S3:PutObject"],
                              "Resource": ["arn:aws:s3:::data/*", "arn:aws:s3:::logs/*"]}},
-        "deny-secret": policy(statement(effect="Deny", actions="s3:GetObject", not_resources="arn:aws:s3:::data/public/*",
+        "deny-secret": policy(statement(effect="Deny", actions="s3:GetObject",
+                                        not_resources="arn:aws:s3:::data/public/*",
                                         condition={"Bool": {"aws:SecureTransport": "false"}})),
     }
     expanded = expand_policies(policies_frame(documents))
     assert expanded.schema == pl.Schema(EXPANDED_SCHEMA)
     condition = '{"Bool":{"aws:SecureTransport":"false"}}'
     assert expanded.rows() == [
-        ("deny-secret", 0, None, "Deny", "s3:GetObject", "s3", "Read", "arn:aws:s3:::data/public/*", True, True, condition),
+        ("deny-secret", 0, None, "Deny", "s3:GetObject", "s3", "Read", "arn:aws:s3:::data/public/*", True, True,
+         condition),
         ("rw", 0, "rw", "Allow", "s3:GetObject", "s3", "Read", "arn:aws:s3:::data/*", False, False, None),
         ("rw", 0, "rw", "Allow", "s3:GetObject", "s3", "Read", "arn:aws:s3:::logs/*", False, False, None),
         ("rw", 0, "rw", "Allow", "s3:PutObject", "s3", "Write", "arn:aws:s3:::data/*", False, False, None),

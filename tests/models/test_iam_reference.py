@@ -104,7 +104,8 @@ def test_reference_unknown_actions_are_reported_or_known(managed):
 
 
 def test_not_resource_statements_of_a_managed_policy_are_kept(managed_expanded):
-    sagemaker = managed_expanded.filter((pl.col("policy_id") == "AmazonSageMakerFullAccess") & pl.col("is_not_resource"))
+    is_sagemaker = pl.col("policy_id") == "AmazonSageMakerFullAccess"
+    sagemaker = managed_expanded.filter(is_sagemaker & pl.col("is_not_resource"))
     assert sagemaker.height > 0
     assert set(sagemaker["effect"]) == {"Allow"}
 
@@ -206,7 +207,8 @@ def synthetic_policies(count: int, *, seed: int = 7) -> pl.DataFrame:
     def one_statement() -> dict:
         raw = {"Effect": "Deny" if rng.random() < 0.1 else "Allow",
                "Action": [pattern() for _ in range(rng.randint(1, 12))],
-               "Resource": rng.choice(["*", "arn:aws:s3:::bucket/*", ["arn:aws:iam::1:role/a", "arn:aws:iam::1:role/b"]])}
+               "Resource": rng.choice(["*", "arn:aws:s3:::bucket/*",
+                                       ["arn:aws:iam::1:role/a", "arn:aws:iam::1:role/b"]])}
         if rng.random() < 0.2:
             raw["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
         return raw
