@@ -1,0 +1,1 @@
+"""Explainable risk: factors as data, one evaluator, every contribution stored beside the score."""
