@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from pathlib import Path
 
 import polars as pl
@@ -217,11 +216,7 @@ def synthetic_policies(count: int, *, seed: int = 7) -> pl.DataFrame:
     return policies_frame(documents)
 
 
-def test_expanding_a_thousand_distinct_policies_takes_seconds():
-    policies = synthetic_policies(1000)
-    catalog_actions()  # the one-off catalog load is not what is measured
-    started = time.perf_counter()
-    expanded = expand_policies(policies)
-    elapsed = time.perf_counter() - started
+def test_a_thousand_distinct_policies_each_expand():
+    # Their speed is measured by bench/run_bench.py, not asserted here.
+    expanded = expand_policies(synthetic_policies(1000))
     assert expanded["policy_id"].n_unique() == 1000
-    assert elapsed < 30, f"expanding 1,000 policies took {elapsed:.1f} s"
