@@ -1,0 +1,583 @@
+"""Build the permission graph from the warehouse's frames.
+
+Inputs (polars frames with the warehouse's columns):
+
+- ``identities``: ``identity_id, kind, account, name, is_ai, environment,
+  trust_policy, instance_profile_arns`` (``is_ai``, ``environment``,
+  ``instance_profile_arns`` may be absent).
+- ``group_memberships``: ``user_arn, group_arn``.
+- ``grants``: ``core.grants`` (``GRANTS_SCHEMA``): effective Allow rows and the
+  Deny rows that qualify them. A user's rows already include its groups'
+  policies (``via = 'group:<arn>'``), so a user's edges come from its own rows
+  and ``MEMBER_OF`` adds the group's edges as a second way.
+- ``resources`` (optional): ``resource_arn, service, sensitivity_tier``.
+- ``used_edges`` (optional): ``source_id, target_id, edge_type`` moves seen in
+  the window; ``edge_type`` null matches any type.
+- ``workloads`` (optional): ``resource_arn, role_arn, kind``: Lambda functions,
+  EC2 instances, CodeBuild projects and the role each runs as (the service is
+  read from the ARN). Without it the workload rules are skipped (a finding says so).
+
+Edges:
+
+- ``MEMBER_OF``: user to group.
+- ``CAN_ASSUME``: caller to role, when the trust policy lets the caller in
+  (see ``models.graph.trust``) and, unless it names the caller in the role's
+  own account, the caller's grants allow ``sts:AssumeRole`` on the role. Also
+  ``admin:<A>`` to a role of another account that trusts account A or one of
+  its principals (full control of A includes becoming them).
+- ``CAN_ESCALATE``: the escalation rules (``models.graph.escalation``).
+  Principals with full access get none: they already control their account.
+- ``IS_ADMIN``: principal to ``admin:<account>`` when its grants allow every
+  catalog action on every resource.
+- ``CAN_ACCESS``: principal to each known resource its grants match (same
+  account, or no account in the ARN), else to the service class
+  ``service:<svc>:<account>``, one edge per target at the highest access level.
+
+Not modelled: resource-based policies other than trust policies, SCPs,
+session policies, federation (``Federated`` principals), and the targets of
+identity policies in other accounts (a grant reaches its own account).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+import networkx as nx
+import polars as pl
+
+from models.graph.capabilities import (
+    Access,
+    Capabilities,
+    NO_CAPABILITIES,
+    build_capabilities,
+    full_access_identities,
+)
+from models.graph.escalation import (
+    ESCALATION_RULES,
+    EscalationInputs,
+    Principal,
+    Workload,
+    available_rules,
+    evaluate_rules,
+    rule_actions,
+)
+from models.graph.model import (
+    ADMIN,
+    CAN_ACCESS,
+    CAN_ASSUME,
+    CAN_ESCALATE,
+    DELEGATION_EDGE_TYPES,
+    EDGES_SCHEMA,
+    FINDINGS_SCHEMA,
+    IDENTITY,
+    IS_ADMIN,
+    MEMBER_OF,
+    METHOD_ACCESS,
+    METHOD_ADMIN_ASSUME_ROLE,
+    METHOD_ASSUME_ROLE,
+    METHOD_FULL_ACCESS,
+    METHOD_MEMBERSHIP,
+    MOVE_EDGE_TYPES,
+    NODES_SCHEMA,
+    RESOURCE,
+    SERVICE,
+    AdminRoute,
+    Edge,
+    Finding,
+    Node,
+    PermissionGraph,
+    admin_node_id,
+    service_node_id,
+)
+from models.graph.scoring import ACCESS_LEVEL_RANK, tier_of
+from models.graph.trust import ASSUME_ROLE, EMPTY_TRUST, PolicyParseError, TrustPolicy, parse_trust_policy, role_name_key
+from models.iam.catalog import ACCESS_LEVELS
+from models.iam.patterns import resource_matches
+
+_CUSTOMER_POLICY_PREFIX = r"^arn:aws[\w-]*:iam::\d{12}:policy/"
+_EDGE_TYPE_ORDER = {t: i for i, t in enumerate((MEMBER_OF, CAN_ASSUME, CAN_ESCALATE, IS_ADMIN, CAN_ACCESS))}
+_METHOD_ORDER = {r.code: i for i, r in enumerate(ESCALATION_RULES)}
+
+
+# --- principals ----------------------------------------------------------------
+
+
+def _account_of_arn(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] or None if len(parts) > 5 and parts[0] == "arn" else None
+
+
+def _trust(identity_id: str, document) -> tuple[TrustPolicy, Finding | None]:
+    if document is None:
+        return EMPTY_TRUST, None
+    try:
+        return parse_trust_policy(json.loads(document) if isinstance(document, str) else document), None
+    except (PolicyParseError, ValueError) as error:
+        return EMPTY_TRUST, Finding("invalid_trust_policy", identity_id, f"trust policy not read: {error}")
+
+
+def _principals(identities: pl.DataFrame) -> tuple[dict[str, Principal], list[Node], list[Finding]]:
+    frame = identities
+    for column, dtype in (("is_ai", pl.Boolean), ("environment", pl.String), ("trust_policy", pl.String),
+                          ("instance_profile_arns", pl.List(pl.String))):
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(column))
+    principals, nodes, findings = {}, [], []
+    columns = ["identity_id", "kind", "account", "name", "is_ai", "environment", "trust_policy", "instance_profile_arns"]
+    for identity_id, kind, account, name, is_ai, environment, trust_doc, profiles in (
+        frame.select(columns).unique(subset="identity_id", keep="first").sort("identity_id").iter_rows()
+    ):
+        account = account or _account_of_arn(identity_id)
+        trust, finding = _trust(identity_id, trust_doc) if kind == "role" else (EMPTY_TRUST, None)
+        findings += [finding] if finding else []
+        principals[identity_id] = Principal(identity_id, kind or "other", account, name or identity_id, trust,
+                                            bool(profiles))
+        nodes.append(Node(identity_id, IDENTITY, name or identity_id, kind=kind or "other", account=account,
+                          is_ai=is_ai, environment=environment))
+    return principals, nodes, findings
+
+
+def _members(principals: dict[str, Principal]) -> dict[tuple[str | None, str], tuple[str, ...]]:
+    grouped: dict[tuple[str | None, str], list[str]] = defaultdict(list)
+    for p in principals.values():
+        grouped[(p.account, p.kind)].append(p.identity_id)
+    return {k: tuple(sorted(v)) for k, v in grouped.items()}
+
+
+def _attached_policies(grants: pl.DataFrame) -> dict[str, tuple[str, ...]]:
+    rows = (
+        grants.lazy()
+        .filter((pl.col("effect") == "Allow") & pl.col("policy_id").str.contains(_CUSTOMER_POLICY_PREFIX))
+        .group_by("identity_id")
+        .agg(pl.col("policy_id").unique().sort())
+        .collect()
+    )
+    return {i: tuple(p) for i, p in rows.iter_rows()}
+
+
+# --- membership, admin and assume-role edges -------------------------------------
+
+
+def _membership_edges(memberships: pl.DataFrame, principals: dict[str, Principal]) -> list[Edge]:
+    edges = []
+    for user_id, group_id in memberships.select("user_arn", "group_arn").unique().sort("user_arn", "group_arn").iter_rows():
+        if user_id in principals and group_id in principals:
+            reason = f"{principals[user_id].name} is a member of group {principals[group_id].name} and holds its policies"
+            edges.append(Edge(user_id, group_id, MEMBER_OF, METHOD_MEMBERSHIP, reason))
+    return edges
+
+
+def _full_access_edges(full: dict[str, bool], principals: dict[str, Principal]) -> list[Edge]:
+    return [
+        Edge(i, admin_node_id(principals[i].account), IS_ADMIN, METHOD_FULL_ACCESS,
+             f"{principals[i].name} may perform every action on every resource of account {principals[i].account}",
+             is_conditional=is_conditional)
+        for i, is_conditional in sorted(full.items())
+        if i in principals and principals[i].account
+    ]
+
+
+class _AssumeRoleIndex:
+    """Who may call ``sts:AssumeRole`` at all, by account; and how to name a trusted ARN's identity."""
+
+    def __init__(self, principals: dict[str, Principal], capabilities: dict[str, Capabilities]):
+        self.principals = principals
+        self.capabilities = capabilities
+        holders: dict[str | None, list[str]] = defaultdict(list)
+        for identity_id, caps in capabilities.items():
+            if identity_id in principals and caps.holds(ASSUME_ROLE):
+                holders[principals[identity_id].account].append(identity_id)
+        self.holders = {a: tuple(sorted(v)) for a, v in holders.items()}
+        self.by_role_name = {
+            role_name_key(p.account, p.name): p.identity_id for p in principals.values() if p.kind == "role" and p.account
+        }
+        self.accounts = frozenset(p.account for p in principals.values() if p.account)
+
+    def resolve(self, value: str) -> str | None:
+        if value in self.principals and self.principals[value].kind in ("user", "role"):
+            return value
+        return self.by_role_name.get(value)
+
+    def caller_keys(self, caller: Principal) -> frozenset[str]:
+        return frozenset({caller.identity_id, role_name_key(caller.account or "", caller.name)})
+
+    def permission(self, caller_id: str, role: Principal) -> Access:
+        return self.capabilities.get(caller_id, NO_CAPABILITIES).on(ASSUME_ROLE, role.identity_id)
+
+
+def _trust_candidates(role: Principal, index: _AssumeRoleIndex, findings: list[Finding]) -> Iterable[tuple[str, Access, str]]:
+    """(caller, access, reason) for each principal the role's trust policy lets in."""
+    arn, name = role.identity_id, role.name
+    for trusted in role.trust.trusted:
+        statement = Access.CONDITIONAL if trusted.is_conditional else Access.ALLOWED
+        if trusted.kind == "principal":
+            caller_id = index.resolve(trusted.value)
+            if caller_id is None:
+                findings.append(Finding("external_trust", arn, f"trust policy of {name} names {trusted.value}, "
+                                        "which is not in the data"))
+                continue
+            caller = index.principals[caller_id]
+            if caller.account == role.account:
+                yield caller_id, statement, (f"trust policy of {name} names {caller.name} "
+                                             "(same account: no identity permission needed)")
+            else:
+                yield caller_id, min(statement, index.permission(caller_id, role)), (
+                    f"trust policy of {name} names {caller.name}, whose policies allow sts:AssumeRole on it")
+        elif trusted.kind == "account":
+            if trusted.value not in index.accounts:
+                findings.append(Finding("external_trust", arn, f"trust policy of {name} lets in account "
+                                        f"{trusted.value}, which is not in the data"))
+            for caller_id in index.holders.get(trusted.value, ()):
+                caller = index.principals[caller_id]
+                yield caller_id, min(statement, index.permission(caller_id, role)), (
+                    f"trust policy of {name} delegates to account {trusted.value}, and {caller.name}'s "
+                    "policies allow sts:AssumeRole on it")
+        elif trusted.kind == "any":
+            findings.append(Finding("external_trust", arn, f"trust policy of {name} lets in any AWS principal"))
+            for caller_id in sorted({c for holders in index.holders.values() for c in holders}):
+                yield caller_id, min(statement, index.permission(caller_id, role)), (
+                    f"trust policy of {name} lets in any principal, and {index.principals[caller_id].name}'s "
+                    "policies allow sts:AssumeRole on it")
+            for kind in ("user", "role"):
+                for caller in (p for p in index.principals.values() if p.account == role.account and p.kind == kind):
+                    yield caller.identity_id, statement, (f"trust policy of {name} lets in any principal "
+                                                          "(same account: no identity permission needed)")
+
+
+def _assume_role_edges(principals: dict[str, Principal], capabilities: dict[str, Capabilities]) -> tuple[list[Edge], list[Finding]]:
+    index = _AssumeRoleIndex(principals, capabilities)
+    edges, findings = [], []
+    for role in (p for p in principals.values() if p.kind == "role"):
+        best: dict[str, tuple[Access, str]] = {}
+        for caller_id, access, reason in _trust_candidates(role, index, findings):
+            caller = principals[caller_id]
+            access = min(access, role.trust.deny_verdict(caller_keys=index.caller_keys(caller),
+                                                         caller_account=caller.account))
+            if caller_id != role.identity_id and access > best.get(caller_id, (Access.NONE, ""))[0]:
+                best[caller_id] = (access, reason)
+        edges += [
+            Edge(caller_id, role.identity_id, CAN_ASSUME, METHOD_ASSUME_ROLE, reason,
+                 is_conditional=access == Access.CONDITIONAL)
+            for caller_id, (access, reason) in sorted(best.items())
+        ]
+    return edges, findings
+
+
+def _trusted_principal_account(value: str, principals: dict[str, Principal]) -> str | None:
+    """The account of a trusted principal ARN or ``role-name:<account>:<name>`` key."""
+    if value in principals:
+        return principals[value].account
+    return _account_of_arn(value) or (value.split(":")[1] if value.startswith("role-name:") else None)
+
+
+def _admin_assume_edges(principals: dict[str, Principal]) -> list[Edge]:
+    """Full control of account A reaches roles elsewhere that trust A or one of A's principals."""
+    accounts = sorted({p.account for p in principals.values() if p.account})
+    edges = []
+    for role in (p for p in principals.values() if p.kind == "role"):
+        trusting: dict[str, bool] = {}
+        for trusted in role.trust.trusted:
+            if trusted.kind == "account":
+                candidates = [trusted.value]
+            elif trusted.kind == "principal":
+                candidates = [_trusted_principal_account(trusted.value, principals)]
+            elif trusted.kind == "any":
+                candidates = accounts
+            else:
+                continue
+            for account in candidates:
+                if account in accounts and account != role.account:
+                    trusting[account] = trusting.get(account, True) and trusted.is_conditional
+        edges += [
+            Edge(admin_node_id(account), role.identity_id, CAN_ASSUME, METHOD_ADMIN_ASSUME_ROLE,
+                 f"full control of account {account} includes the principals the trust policy of {role.name} lets in",
+                 is_conditional=is_conditional)
+            for account, is_conditional in sorted(trusting.items())
+        ]
+    return edges
+
+
+# --- escalation edges ------------------------------------------------------------
+
+
+def _workloads(workloads: pl.DataFrame | None) -> tuple[Workload, ...] | None:
+    if workloads is None:
+        return None
+    kind = workloads["kind"] if "kind" in workloads.columns else pl.Series([None] * workloads.height, dtype=pl.String)
+    rows = zip(workloads["resource_arn"].to_list(), workloads["role_arn"].to_list(), kind.to_list())
+    return tuple(
+        Workload(arn, role, arn.split(":")[2] if arn.count(":") >= 5 else "", _account_of_arn(arn), kind)
+        for arn, role, kind in sorted(rows, key=lambda r: (r[0], r[1]))
+        if arn and role
+    )
+
+
+def _escalation_edges(inputs: EscalationInputs, earlier: list[Edge]) -> list[Edge]:
+    """Rule edges: the reach-independent rules first, then the others against what those edges reach."""
+    rules = available_rules()
+    first = evaluate_rules(tuple(r for r in rules if not r.is_reach_dependent), inputs)
+    delegation = nx.DiGraph()
+    delegation.add_edges_from((e.source_id, e.target_id) for e in earlier + first if e.edge_type in DELEGATION_EDGE_TYPES)
+
+    def reachable(identity_id: str) -> frozenset[str]:
+        return frozenset(nx.descendants(delegation, identity_id)) if identity_id in delegation else frozenset()
+
+    second = evaluate_rules(tuple(r for r in rules if r.is_reach_dependent), replace(inputs, reachable=reachable))
+    return first + second
+
+
+def _skipped_rule_findings(workloads: tuple[Workload, ...] | None) -> list[Finding]:
+    if workloads is not None:
+        return []
+    return [
+        Finding("rule_skipped", r.code, f"{r.code} needs the workloads input (which function, instance or project "
+                "runs as which role), which was not given")
+        for r in available_rules()
+        if r.target_kind == "workload"
+    ]
+
+
+# --- access edges ----------------------------------------------------------------
+
+_SEP = "\x1f"
+
+
+def _scoped_allows(grants: pl.DataFrame, principals: dict[str, Principal]) -> pl.LazyFrame:
+    """Allow rows as ``identity_id, account, service, scope_key, level_rank, is_conditional``.
+
+    A ``NotResource`` statement's rows become one scope ``!p1<SEP>p2``; a
+    ``Resource`` pattern is ``=p``.
+    """
+    accounts = pl.DataFrame(
+        {"identity_id": list(principals), "account": [p.account for p in principals.values()]},
+        schema={"identity_id": pl.String, "account": pl.String},
+    ).lazy()
+    ranks = pl.DataFrame({"access_level": list(ACCESS_LEVEL_RANK), "level_rank": list(ACCESS_LEVEL_RANK.values())},
+                         schema={"access_level": pl.String, "level_rank": pl.Int32}).lazy()
+    allows = (
+        grants.lazy()
+        .filter(pl.col("effect") == "Allow")
+        .with_columns(pl.col("is_not_resource", "is_conditional").fill_null(False))
+        .join(accounts, on="identity_id")
+        .join(ranks, on="access_level", how="left")
+        .with_columns(pl.col("level_rank").fill_null(ACCESS_LEVEL_RANK["Write"]))
+    )
+    plain = allows.filter(~pl.col("is_not_resource")).with_columns(scope_key=pl.lit("=") + pl.col("resource_pattern"))
+    negated = (
+        allows.filter(pl.col("is_not_resource"))
+        .group_by("identity_id", "account", "policy_id", "statement_index", "via", "action", "service", "level_rank",
+                  "is_conditional")
+        .agg(scope_key=pl.lit("!") + pl.col("resource_pattern").unique().sort().str.join(_SEP))
+    )
+    columns = ["identity_id", "account", "service", "scope_key", "level_rank", "is_conditional"]
+    return pl.concat([plain.select(columns), negated.select(columns)])
+
+
+def _scope_matches(scope_key: str, arn: str) -> bool:
+    patterns = scope_key[1:].split(_SEP)
+    hit = any(resource_matches(p, arn) for p in patterns)
+    return not hit if scope_key.startswith("!") else hit
+
+
+def _resource_targets(scopes: pl.DataFrame, resources: pl.DataFrame) -> pl.DataFrame:
+    """``service, scope_key, target_id, target_account`` for each known resource a scope matches."""
+    by_service: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+    for arn, service in resources.select("resource_arn", "service").iter_rows():
+        by_service[service].append((arn, _account_of_arn(arn)))
+    rows = [
+        (service, scope_key, arn, account)
+        for service, scope_key in scopes.iter_rows()
+        for arn, account in by_service.get(service, ())
+        if _scope_matches(scope_key, arn)
+    ]
+    return pl.DataFrame(rows, schema={"service": pl.String, "scope_key": pl.String, "target_id": pl.String,
+                                      "target_account": pl.String}, orient="row")
+
+
+def _access_targets(allows: pl.LazyFrame, resources: pl.DataFrame | None) -> pl.LazyFrame:
+    """Allow scopes with ``target_id``: a matching known resource, else the service class."""
+    service_class = pl.lit("service:") + pl.col("service") + pl.when(pl.col("account").is_not_null()).then(
+        pl.lit(":") + pl.col("account")).otherwise(pl.lit(""))
+    if resources is None or resources.is_empty():
+        return allows.with_columns(target_id=service_class)
+    scopes = allows.select("service", "scope_key").unique().sort("service", "scope_key").collect()
+    targets = _resource_targets(scopes, resources).lazy()
+    matched = allows.join(targets, on=["service", "scope_key"]).filter(
+        pl.col("target_account").is_null() | (pl.col("target_account") == pl.col("account"))
+    )
+    unmatched = allows.join(matched.select("identity_id", "service", "scope_key").unique(),
+                            on=["identity_id", "service", "scope_key"], how="anti")
+    return pl.concat([matched.drop("target_account"), unmatched.with_columns(target_id=service_class)])
+
+
+def _access_edges(grants: pl.DataFrame, principals: dict[str, Principal],
+                  resources: pl.DataFrame | None) -> tuple[list[Edge], pl.DataFrame]:
+    """One CAN_ACCESS edge per (principal, target) at the highest access level, and the service-class targets."""
+    aggregated = (
+        _access_targets(_scoped_allows(grants, principals), resources)
+        .group_by("identity_id", "target_id")
+        .agg(
+            level_rank=pl.col("level_rank").max(),
+            service=pl.col("service").first(),
+            account=pl.col("account").first(),
+            is_conditional=pl.col("is_conditional").all(),
+        )
+        .sort("identity_id", "target_id")
+        .collect()
+    )
+    edges = []
+    for identity_id, target_id, rank, _, _, is_conditional in aggregated.iter_rows():
+        level = ACCESS_LEVELS[rank]
+        edges.append(Edge(identity_id, target_id, CAN_ACCESS, METHOD_ACCESS,
+                          f"{principals[identity_id].name} holds {level} access to {target_id}",
+                          is_conditional=is_conditional, access_level=level))
+    classes = aggregated.filter(pl.col("target_id").str.starts_with("service:")).select(
+        "target_id", "service", "account").unique().sort("target_id")
+    return edges, classes
+
+
+def _resource_nodes(resources: pl.DataFrame | None, classes: pl.DataFrame) -> list[Node]:
+    nodes = []
+    if resources is not None:
+        tier = resources["sensitivity_tier"] if "sensitivity_tier" in resources.columns else [None] * resources.height
+        for arn, service, own_tier in zip(resources["resource_arn"], resources["service"], tier):
+            nodes.append(Node(arn, RESOURCE, arn.rsplit(":", 1)[-1] or arn, account=_account_of_arn(arn),
+                              service=service, sensitivity_tier=tier_of(own_tier, service)))
+    for target_id, service, account in classes.iter_rows():
+        nodes.append(Node(target_id, SERVICE, f"{service} in {account}" if account else service, account=account,
+                          service=service, sensitivity_tier=tier_of(None, service)))
+    return nodes
+
+
+# --- usage, assembly ---------------------------------------------------------------
+
+
+def _used_pairs(used_edges: pl.DataFrame | None) -> set[tuple[str, str, str | None]]:
+    if used_edges is None:
+        return set()
+    edge_type = used_edges["edge_type"] if "edge_type" in used_edges.columns else [None] * used_edges.height
+    return set(zip(used_edges["source_id"], used_edges["target_id"], edge_type))
+
+
+def _is_used(edge: Edge, used: set[tuple[str, str, str | None]]) -> bool | None:
+    if edge.edge_type not in MOVE_EDGE_TYPES:
+        return None
+    targets = [edge.target_id] + ([edge.subject_id] if edge.subject_id else [])
+    return any((edge.source_id, t, kind) in used for t in targets for kind in (edge.edge_type, None))
+
+
+def _preference(edge: Edge, is_used: bool | None) -> tuple:
+    """Which of several edges between two nodes speaks for the pair: the surest, used, simplest first."""
+    return (edge.is_conditional, not is_used, _EDGE_TYPE_ORDER.get(edge.edge_type, 9),
+            _METHOD_ORDER.get(edge.method, -1), edge.method)
+
+
+def _admin_routes(graph: nx.DiGraph, admin_nodes: list[str]) -> dict[str, AdminRoute]:
+    """Shortest route of every node to an admin node: one multi-source search on the reversed delegation graph.
+
+    Conditional edges cost a little more than 1, so an unconditional route wins a tie.
+    """
+    delegation = nx.subgraph_view(graph, filter_edge=lambda u, v: graph.edges[u, v]["edge_type"] in DELEGATION_EDGE_TYPES)
+    sources = [a for a in admin_nodes if a in graph]
+    if not sources:
+        return {}
+    _, paths = nx.multi_source_dijkstra(
+        delegation.reverse(copy=False), sources, weight=lambda u, v, d: 1.001 if d["is_conditional"] else 1.0
+    )
+    return {node: AdminRoute(len(path) - 1, tuple(reversed(path))) for node, path in paths.items()}
+
+
+def _edge_rows(edges: list[Edge], used: dict[int, bool | None], flagged: set[tuple[str, str]]) -> pl.DataFrame:
+    rows = [
+        (e.source_id, e.target_id, e.edge_type, e.method, e.reason, e.is_conditional, used[i],
+         (e.source_id, e.target_id) in flagged if e.edge_type in MOVE_EDGE_TYPES else None,
+         e.subject_id, e.access_level)
+        for i, e in enumerate(edges)
+    ]
+    return pl.DataFrame(rows, schema=EDGES_SCHEMA, orient="row").sort("source_id", "target_id", "edge_type", "method")
+
+
+def _unused_admin_pairs(graph: nx.DiGraph, routes: dict[str, AdminRoute]) -> set[tuple[str, str]]:
+    """Move edges from an identity, never used in the window, whose target leads to full control."""
+    return {
+        (u, v)
+        for u, v, d in graph.edges(data=True)
+        if d["edge_type"] in MOVE_EDGE_TYPES and not d["is_used"] and v in routes
+        and graph.nodes[u]["node_type"] == IDENTITY
+    }
+
+
+def _assemble(nodes: list[Node], edges: list[Edge], used: dict[int, bool | None]) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    for node in nodes:
+        graph.add_node(node.node_id, **{k: v for k, v in vars(node).items() if k != "node_id"})
+    pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, edge in enumerate(edges):
+        pairs[(edge.source_id, edge.target_id)].append(i)
+    for (u, v), indices in pairs.items():
+        ordered = sorted(indices, key=lambda i: _preference(edges[i], used[i]))
+        best = edges[ordered[0]]
+        graph.add_edge(
+            u, v,
+            edge_type=best.edge_type, method=best.method, reason=best.reason, is_conditional=best.is_conditional,
+            subject_id=best.subject_id, access_level=best.access_level,
+            methods=",".join(dict.fromkeys(edges[i].method for i in ordered)),
+            is_used=any(used[i] for i in indices) if used[ordered[0]] is not None else None,
+            is_unused_admin_edge=False,
+        )
+    return graph
+
+
+def build_graph(
+    identities: pl.DataFrame,
+    group_memberships: pl.DataFrame,
+    grants: pl.DataFrame,
+    resources: pl.DataFrame | None = None,
+    used_edges: pl.DataFrame | None = None,
+    workloads: pl.DataFrame | None = None,
+) -> PermissionGraph:
+    """The permission graph of the inputs (see the module docstring for inputs, edges and limits)."""
+    principals, nodes, findings = _principals(identities)
+    rules = available_rules()
+    capabilities = build_capabilities(grants, rule_actions(rules) | {ASSUME_ROLE})
+    full = full_access_identities(grants)
+    accounts = sorted({p.account for p in principals.values() if p.account})
+    nodes += [Node(admin_node_id(a), ADMIN, f"full control of account {a}", account=a) for a in accounts]
+
+    edges = _membership_edges(group_memberships, principals) + _full_access_edges(full, principals)
+    assume_edges, trust_findings = _assume_role_edges(principals, capabilities)
+    edges += assume_edges + _admin_assume_edges(principals)
+    workload_list = _workloads(workloads)
+    inputs = EscalationInputs(
+        principals=principals,
+        capabilities=capabilities,
+        members=_members(principals),
+        attached_policies=_attached_policies(grants),
+        workloads=workload_list,
+        skipped_sources=frozenset(i for i, is_conditional in full.items() if not is_conditional),
+    )
+    edges += _escalation_edges(inputs, edges)
+    access_edges, classes = _access_edges(grants, principals, resources)
+    edges += access_edges
+    nodes += _resource_nodes(resources, classes)
+
+    used_set = _used_pairs(used_edges)
+    used = {i: _is_used(e, used_set) for i, e in enumerate(edges)}
+    graph = _assemble(nodes, edges, used)
+    routes = _admin_routes(graph, [admin_node_id(a) for a in accounts])
+    flagged = _unused_admin_pairs(graph, routes)
+    for u, v in flagged:
+        graph.edges[u, v]["is_unused_admin_edge"] = True
+    findings += trust_findings + _skipped_rule_findings(workload_list)
+    return PermissionGraph(
+        graph=graph,
+        nodes=pl.DataFrame([vars(n) for n in nodes], schema=NODES_SCHEMA, orient="row") if nodes
+        else pl.DataFrame(schema=NODES_SCHEMA),
+        edges=_edge_rows(edges, used, flagged),
+        findings=pl.DataFrame([(f.code, f.subject_id, f.reason) for f in dict.fromkeys(findings)],
+                              schema=FINDINGS_SCHEMA, orient="row"),
+        admin_routes=routes,
+    )

@@ -1,0 +1,185 @@
+"""Node, edge and finding types of the permission graph, and the frames they become.
+
+Node ids: an identity's ``identity_id`` (its ARN for AWS); ``admin:<account>``
+for full control of an account; a resource's ARN; ``service:<service>:<account>``
+for a class of resources (a service in an account) where no known resource
+stands for what a grant reaches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import polars as pl
+
+# Node types.
+IDENTITY = "identity"
+ADMIN = "admin"
+RESOURCE = "resource"
+SERVICE = "service"
+
+# Edge types. MEMBER_OF, CAN_ASSUME, CAN_ESCALATE and IS_ADMIN link principals
+# (and admin nodes): together they are the delegation graph reach is computed on.
+# CAN_ACCESS links a principal to what its own grants reach.
+MEMBER_OF = "MEMBER_OF"
+CAN_ASSUME = "CAN_ASSUME"
+CAN_ESCALATE = "CAN_ESCALATE"
+IS_ADMIN = "IS_ADMIN"
+CAN_ACCESS = "CAN_ACCESS"
+DELEGATION_EDGE_TYPES = (MEMBER_OF, CAN_ASSUME, CAN_ESCALATE, IS_ADMIN)
+# Edges a person or agent chooses to take, so the window's events can show them taken.
+MOVE_EDGE_TYPES = (CAN_ASSUME, CAN_ESCALATE)
+
+# Edge methods that are not escalation-rule codes.
+METHOD_MEMBERSHIP = "group_membership"
+METHOD_ASSUME_ROLE = "assume_role"
+METHOD_ADMIN_ASSUME_ROLE = "account_admin_assume_role"
+METHOD_FULL_ACCESS = "full_access"
+METHOD_ACCESS = "access"
+
+
+def admin_node_id(account: str) -> str:
+    return f"admin:{account}"
+
+
+def service_node_id(service: str, account: str | None) -> str:
+    return f"service:{service}:{account}" if account else f"service:{service}"
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node of the graph.
+
+    node_id: see the module docstring.
+    node_type: ``identity``, ``admin``, ``resource`` or ``service``.
+    label: a short human name (the identity's name, "full control of 1111...").
+    kind: identities: ``user``, ``role``, ``group`` or ``other``; else None.
+    account: the AWS account the node belongs to, where known.
+    service: resources and service classes: the IAM service prefix.
+    sensitivity_tier: resources and service classes: ``critical``, ``high``,
+        ``medium`` or ``low`` (the resource's own tier, else the service default).
+    is_ai: identities: the inventory's AI flag.
+    environment: identities: ``prod``, ``dev``..., where known.
+    """
+
+    node_id: str
+    node_type: str
+    label: str
+    kind: str | None = None
+    account: str | None = None
+    service: str | None = None
+    sensitivity_tier: str | None = None
+    is_ai: bool | None = None
+    environment: str | None = None
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One edge: ``source_id`` can become, control or reach ``target_id``.
+
+    edge_type: one of the edge type constants above.
+    method: how: an escalation-rule code (``passrole_lambda``), or
+        ``group_membership``, ``assume_role``, ``account_admin_assume_role``,
+        ``full_access``, ``access``.
+    reason: one human sentence saying why the edge exists.
+    is_conditional: some policy statement the edge depends on has a
+        ``Condition``, whose values are not evaluated: the edge may not exist.
+    subject_id: CAN_ESCALATE edges to an admin node: the principal whose
+        permissions the source can rewrite (itself, or one it reaches).
+    access_level: CAN_ACCESS edges: the highest access level granted.
+    """
+
+    source_id: str
+    target_id: str
+    edge_type: str
+    method: str
+    reason: str
+    is_conditional: bool = False
+    subject_id: str | None = None
+    access_level: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the graph could not model, or modelled with a caveat.
+
+    code: ``invalid_trust_policy``, ``external_trust`` (a trust policy lets in an
+        account or principal that is not in the data), ``rule_skipped`` (an
+        escalation rule needs an input that was not given).
+    subject_id: the identity concerned, or the rule code for ``rule_skipped``.
+    reason: one human sentence.
+    """
+
+    code: str
+    subject_id: str
+    reason: str
+
+
+NODES_SCHEMA = {
+    "node_id": pl.String,
+    "node_type": pl.String,
+    "label": pl.String,
+    "kind": pl.String,
+    "account": pl.String,
+    "service": pl.String,
+    "sensitivity_tier": pl.String,
+    "is_ai": pl.Boolean,
+    "environment": pl.String,
+}
+
+EDGES_SCHEMA = {
+    "source_id": pl.String,
+    "target_id": pl.String,
+    "edge_type": pl.String,
+    "method": pl.String,
+    "reason": pl.String,
+    "is_conditional": pl.Boolean,
+    "is_used": pl.Boolean,
+    "is_unused_admin_edge": pl.Boolean,
+    "subject_id": pl.String,
+    "access_level": pl.String,
+}
+
+FINDINGS_SCHEMA = {"code": pl.String, "subject_id": pl.String, "reason": pl.String}
+
+
+@dataclass(frozen=True)
+class AdminRoute:
+    """The shortest way from a node to full control of some account.
+
+    hops: number of edges.
+    path: node ids, the node first, the admin node last.
+    """
+
+    hops: int
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PermissionGraph:
+    """The permission graph of one run.
+
+    graph: a ``networkx.DiGraph``; nodes carry the ``Node`` fields, edges the
+        fields of their preferred ``Edge`` (unconditional, used, then the rule
+        table's order) plus ``methods`` (every method between the two nodes,
+        comma-separated) and ``is_used`` / ``is_unused_admin_edge``.
+    nodes: ``NODES_SCHEMA``, one row per node.
+    edges: ``EDGES_SCHEMA``, one row per (source, target, edge type, method):
+        parallel methods between two nodes are all kept here.
+    findings: ``FINDINGS_SCHEMA``.
+    admin_routes: node id -> its shortest ``AdminRoute``, for every node that
+        can reach an admin node (admin nodes themselves: 0 hops).
+    """
+
+    graph: nx.DiGraph
+    nodes: pl.DataFrame
+    edges: pl.DataFrame
+    findings: pl.DataFrame
+    admin_routes: dict[str, AdminRoute] = field(default_factory=dict)
+
+    def delegation_graph(self) -> nx.DiGraph:
+        """A read-only view of the principal-to-principal edges (no CAN_ACCESS)."""
+        return nx.subgraph_view(
+            self.graph, filter_edge=lambda u, v: self.graph.edges[u, v]["edge_type"] in DELEGATION_EDGE_TYPES
+        )

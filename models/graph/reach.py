@@ -1,0 +1,165 @@
+"""Blast radius of every identity at once, on the condensation of the delegation graph.
+
+The delegation graph (principals and admin nodes; MEMBER_OF, CAN_ASSUME,
+CAN_ESCALATE, IS_ADMIN edges) is condensed into its strongly connected
+components, a DAG. Walking that DAG once from the sinks up, each component's
+reach is its members plus the union of its successors' reach, held as Python
+integers used as bitsets: one for reachable identities, one per access level
+for resources. Cost is linear in the DAG's edges times the bitset width; a
+component's sets are dropped once every predecessor has read them, and pure
+sources (nobody reaches them) are never stored. Shortest routes to admin come
+from the graph's ``admin_routes`` (one multi-source search at build time).
+
+Counted:
+- ``reachable_identities``: users, roles and other principals reachable,
+  the identity itself excluded; groups are not counted (a group is reached
+  through membership and its grants count as resources).
+- ``reachable_resources``: resource and service-class nodes any reachable
+  principal (the identity included) has a CAN_ACCESS edge to;
+  ``reachable_sensitive_resources``: those of a tier in ``SENSITIVE_TIERS``.
+- ``reach_points`` and ``blast_radius_score``: see ``models.graph.scoring``.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import polars as pl
+
+from models.graph.model import ADMIN, CAN_ACCESS, DELEGATION_EDGE_TYPES, IDENTITY, PermissionGraph
+from models.graph.scoring import (
+    ACCESS_LEVEL_RANK,
+    SENSITIVE_TIERS,
+    TIER_WEIGHTS,
+    access_weight,
+    blast_radius_score,
+)
+from models.iam.catalog import ACCESS_LEVELS
+
+BLAST_RADIUS_SCHEMA = {
+    "identity_id": pl.String,
+    "kind": pl.String,
+    "reachable_identities": pl.Int64,
+    "reachable_resources": pl.Int64,
+    "reachable_sensitive_resources": pl.Int64,
+    "can_reach_admin": pl.Boolean,
+    "hops_to_admin": pl.Int64,
+    "path_to_admin": pl.List(pl.String),
+    "reachable_admin_ids": pl.List(pl.String),
+    "reach_points": pl.Float64,
+    "blast_radius_score": pl.Int64,
+}
+
+
+class _Index:
+    """Bit positions: identities someone else can reach, admin nodes, and resource targets by tier."""
+
+    def __init__(self, graph: nx.DiGraph, delegation: nx.DiGraph):
+        nodes = graph.nodes
+        self.identity_bit = {
+            n: i
+            for i, n in enumerate(sorted(
+                n for n in delegation if nodes[n]["node_type"] == IDENTITY and nodes[n]["kind"] != "group"
+                and delegation.in_degree(n) > 0
+            ))
+        }
+        self.admin_ids = sorted(n for n in delegation if nodes[n]["node_type"] == ADMIN)
+        self.admin_bit = {n: i for i, n in enumerate(self.admin_ids)}
+        targets = sorted({v for _, v, t in graph.edges(data="edge_type") if t == CAN_ACCESS})
+        self.resource_bit = {n: i for i, n in enumerate(targets)}
+        self.tier_masks = {tier: 0 for tier in TIER_WEIGHTS}
+        for n, i in self.resource_bit.items():
+            self.tier_masks[nodes[n]["sensitivity_tier"] or "low"] |= 1 << i
+        self.sensitive_mask = 0
+        for tier in SENSITIVE_TIERS:
+            self.sensitive_mask |= self.tier_masks[tier]
+
+
+class _Reach:
+    """What one component reaches: identity bits, admin bits, resource bits per access level rank."""
+
+    __slots__ = ("identities", "admins", "levels")
+
+    def __init__(self) -> None:
+        self.identities = 0
+        self.admins = 0
+        self.levels = [0] * len(ACCESS_LEVELS)
+
+    def absorb(self, other: "_Reach") -> None:
+        self.identities |= other.identities
+        self.admins |= other.admins
+        self.levels = [a | b for a, b in zip(self.levels, other.levels)]
+
+
+def _delegation_graph(graph: nx.DiGraph) -> nx.DiGraph:
+    delegation = nx.DiGraph()
+    delegation.add_nodes_from(n for n, t in graph.nodes(data="node_type") if t in (IDENTITY, ADMIN))
+    delegation.add_edges_from((u, v) for u, v, t in graph.edges(data="edge_type") if t in DELEGATION_EDGE_TYPES)
+    return delegation
+
+
+def _own_reach(members, graph: nx.DiGraph, index: _Index) -> _Reach:
+    reach = _Reach()
+    for n in members:
+        if n in index.identity_bit:
+            reach.identities |= 1 << index.identity_bit[n]
+        if n in index.admin_bit:
+            reach.admins |= 1 << index.admin_bit[n]
+        for _, target, data in graph.out_edges(n, data=True):
+            if data["edge_type"] == CAN_ACCESS:
+                reach.levels[ACCESS_LEVEL_RANK.get(data["access_level"], ACCESS_LEVEL_RANK["Write"])] |= (
+                    1 << index.resource_bit[target])
+    return reach
+
+
+def _points(reach: _Reach, index: _Index) -> tuple[int, int, float]:
+    """Reachable resources, sensitive ones, and weighted points, each resource at its highest level."""
+    covered, points = 0, 0.0
+    for rank in range(len(ACCESS_LEVELS) - 1, -1, -1):
+        new = reach.levels[rank] & ~covered
+        if new:
+            weight = access_weight(ACCESS_LEVELS[rank])
+            points += sum(weight * TIER_WEIGHTS[t] * (new & mask).bit_count() for t, mask in index.tier_masks.items())
+            covered |= new
+    return covered.bit_count(), (covered & index.sensitive_mask).bit_count(), points
+
+
+def _component_reach(delegation: nx.DiGraph, graph: nx.DiGraph, index: _Index):
+    """Yield (members, reach) for every component, sinks first, keeping only sets still needed."""
+    condensed = nx.condensation(delegation)
+    pending = {c: condensed.in_degree(c) for c in condensed}
+    stored: dict[int, _Reach] = {}
+    for component in reversed(list(nx.topological_sort(condensed))):
+        members = condensed.nodes[component]["members"]
+        reach = _own_reach(members, graph, index)
+        for successor in condensed.successors(component):
+            reach.absorb(stored[successor])
+            pending[successor] -= 1
+            if pending[successor] == 0:
+                del stored[successor]
+        if pending[component] > 0:
+            stored[component] = reach
+        yield members, reach
+
+
+def blast_radius(permission_graph: PermissionGraph) -> pl.DataFrame:
+    """One row per identity (``BLAST_RADIUS_SCHEMA``), sorted by ``identity_id``; see the module docstring."""
+    graph = permission_graph.graph
+    delegation = _delegation_graph(graph)
+    index = _Index(graph, delegation)
+    routes = permission_graph.admin_routes
+    rows = []
+    for members, reach in _component_reach(delegation, graph, index):
+        resources, sensitive, points = _points(reach, index)
+        admins = [a for a, bit in index.admin_bit.items() if reach.admins >> bit & 1]
+        reached_identities = reach.identities.bit_count()
+        for n in members:
+            if graph.nodes[n]["node_type"] != IDENTITY:
+                continue
+            route = routes.get(n)
+            rows.append((
+                n, graph.nodes[n]["kind"], reached_identities - (1 if n in index.identity_bit else 0),
+                resources, sensitive, bool(admins), route.hops if route else None,
+                list(route.path) if route else None, admins, points,
+                blast_radius_score(points, can_reach_admin=bool(admins)),
+            ))
+    return pl.DataFrame(rows, schema=BLAST_RADIUS_SCHEMA, orient="row").sort("identity_id")
