@@ -1,0 +1,170 @@
+"""What a proposed policy changes against today's grant, compactly enough for a report.
+
+``policy_diff`` compares the actions an identity is granted today with a
+``ProposedPolicy``: what is removed (counted per service and access level,
+not listed: an administrator loses tens of thousands of actions), what is
+kept (listed), and where a kept action's resources are narrowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from models.iam.catalog import ACCESS_LEVELS, action_key
+from models.rightsizing.policy import ProposedPolicy
+
+_UNKNOWN_LEVEL = "Unknown"
+
+
+@dataclass(frozen=True)
+class ServiceRemoval:
+    """The granted actions of one service that the proposal drops.
+
+    service: IAM prefix.
+    removed_actions: how many.
+    removed_by_access_level: ``(access_level, count)`` in ``ACCESS_LEVELS``
+        order, levels with none left out.
+    is_whole_service: the proposal keeps no action of the service.
+    """
+
+    service: str
+    removed_actions: int
+    removed_by_access_level: tuple[tuple[str, int], ...]
+    is_whole_service: bool
+
+    def to_dict(self) -> dict:
+        return {
+            "service": self.service,
+            "removed_actions": self.removed_actions,
+            "removed_by_access_level": dict(self.removed_by_access_level),
+            "is_whole_service": self.is_whole_service,
+        }
+
+
+@dataclass(frozen=True)
+class ScopeChange:
+    """A kept action whose resources change.
+
+    action: the action.
+    granted_resources: today's ``Resource`` patterns (sorted).
+    proposed_resources: the proposal's (sorted).
+    """
+
+    action: str
+    granted_resources: tuple[str, ...]
+    proposed_resources: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "action": self.action,
+            "granted_resources": list(self.granted_resources),
+            "proposed_resources": list(self.proposed_resources),
+        }
+
+
+@dataclass(frozen=True)
+class PolicyDiff:
+    """A proposal against today's grant.
+
+    identity_id: whose.
+    granted_actions / proposed_actions / removed_actions: counts.
+    removed_by_service: per service that loses actions, sorted by service.
+    kept_actions: the actions both grant, sorted.
+    narrowed_scopes: kept actions whose resources change, sorted by action.
+    """
+
+    identity_id: str
+    granted_actions: int
+    proposed_actions: int
+    removed_actions: int
+    removed_by_service: tuple[ServiceRemoval, ...]
+    kept_actions: tuple[str, ...]
+    narrowed_scopes: tuple[ScopeChange, ...]
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able values, stable key order."""
+        return {
+            "identity_id": self.identity_id,
+            "granted_actions": self.granted_actions,
+            "proposed_actions": self.proposed_actions,
+            "removed_actions": self.removed_actions,
+            "removed_by_service": [r.to_dict() for r in self.removed_by_service],
+            "kept_actions": list(self.kept_actions),
+            "narrowed_scopes": [c.to_dict() for c in self.narrowed_scopes],
+        }
+
+
+def proposed_resources(document: dict) -> dict[str, tuple[str, ...]]:
+    """Action key -> sorted resources, over the Allow statements of a proposal's document."""
+    resources: dict[str, set[str]] = {}
+    for statement in document.get("Statement", []):
+        if statement.get("Effect") != "Allow" or "Resource" not in statement:
+            continue
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        patterns = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for action in actions:
+            resources.setdefault(action_key(action), set()).update(patterns)
+    return {key: tuple(sorted(values)) for key, values in resources.items()}
+
+
+def _level_counts(levels: list[str]) -> tuple[tuple[str, int], ...]:
+    order = (*ACCESS_LEVELS, _UNKNOWN_LEVEL)
+    return tuple((level, levels.count(level)) for level in order if levels.count(level))
+
+
+def _granted_rows(current_granted_actions: pl.DataFrame) -> pl.DataFrame:
+    frame = current_granted_actions
+    if "is_granted" in frame.columns:
+        frame = frame.filter(pl.col("is_granted"))
+    if "resource_patterns" not in frame.columns:
+        frame = frame.with_columns(resource_patterns=pl.lit(None, dtype=pl.List(pl.String)))
+    if "service" not in frame.columns:
+        frame = frame.with_columns(service=pl.col("action").str.split(":").list.first().str.to_lowercase())
+    if "access_level" not in frame.columns:
+        frame = frame.with_columns(access_level=pl.lit(None, dtype=pl.String))
+    return frame.select("action", "service", "access_level", "resource_patterns").unique(subset="action")
+
+
+def policy_diff(current_granted_actions: pl.DataFrame, proposed: ProposedPolicy) -> PolicyDiff:
+    """The changes ``proposed`` makes to an identity's grant.
+
+    current_granted_actions: the identity's rows of
+        ``marts.identity_action_usage`` (only ``is_granted`` rows are read), or
+        any frame with ``action`` and optionally ``service, access_level,
+        resource_patterns`` (one row per granted action).
+    A kept action's scope counts as narrowed when its proposed resources differ
+    from today's patterns (actions granted only through ``NotResource`` have no
+    patterns and are not compared).
+    """
+    granted = _granted_rows(current_granted_actions)
+    kept_keys = {action_key(a) for a in proposed.actions}
+    scopes = proposed_resources(proposed.document)
+    removed_levels: dict[str, list[str]] = {}
+    kept_services: set[str] = set()
+    kept, narrowed = [], []
+    for action, service, level, patterns in granted.sort("action").iter_rows():
+        key = action_key(action)
+        if key not in kept_keys:
+            removed_levels.setdefault(service, []).append(level or _UNKNOWN_LEVEL)
+            continue
+        kept.append(action)
+        kept_services.add(service)
+        before = tuple(sorted(set(patterns or ())))
+        after = scopes.get(key, ())
+        if before and after != before:
+            narrowed.append(ScopeChange(action, before, after))
+    removals = tuple(
+        ServiceRemoval(service, len(levels), _level_counts(levels), service not in kept_services)
+        for service, levels in sorted(removed_levels.items())
+    )
+    return PolicyDiff(
+        identity_id=proposed.identity_id,
+        granted_actions=granted.height,
+        proposed_actions=len(proposed.actions),
+        removed_actions=sum(r.removed_actions for r in removals),
+        removed_by_service=removals,
+        kept_actions=tuple(kept),
+        narrowed_scopes=tuple(narrowed),
+    )
