@@ -87,7 +87,10 @@ class _ProgressHandler(logging.Handler):
             timing = f"{seconds:8.2f} s" if isinstance(seconds, float | int) else ""
             print(f"  {materialization.asset_key.to_user_string():<34} {rows:>10} rows {timing}", file=self.out)
         elif event.event_type_value == "STEP_FAILURE":
-            message = event.event_specific_data.error.message.strip().splitlines()[-1]
+            error = event.event_specific_data.error
+            while error.cause is not None:  # the user's cause, not Dagster's wrapper
+                error = error.cause
+            message = error.message.strip().splitlines()[0]
             self.failures.append(f"{event.step_key}: {message}")
             print(f"  FAILED {event.step_key}: {message}", file=self.out)
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":

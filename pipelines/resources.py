@@ -75,6 +75,11 @@ class Warehouse(dg.ConfigurableResource):
         return self.root / "landing"
 
     @property
+    def events_dir(self) -> Path:
+        """CloudTrail events as Parquet, one directory per day (``events/YYYY-MM-DD/<digest>.parquet``)."""
+        return self.root / "events"
+
+    @property
     def scratch_dir(self) -> Path:
         return self.root / "build" / "scratch"
 

@@ -21,7 +21,7 @@ import polars as pl
 from pipelines.sources.detect import CLOUDTRAIL_JSONL, CLOUDTRAIL_RECORDS
 from pipelines.sources.files import SourceFile, UnreadableFile, read_content
 from pipelines.sources.ledger import FileOutcome, Rejected, excerpt
-from pipelines.sql import run_sql, fetch_row, scalar
+from pipelines.sql import run_sql, scalar, sql_text
 
 _WRAPPER_START = re.compile(rb'^\s*\{\s*"Records"\s*:\s*')
 ARRAY, LINES = "array", "newline_delimited"
@@ -40,16 +40,38 @@ class ReadPlan:
 def land_cloudtrail(
     con: duckdb.DuckDBPyConnection, sources: list[tuple[SourceFile, str]], landing_dir: Path, scratch_dir: Path
 ) -> list[FileOutcome]:
-    """Land every record of the given files under ``landing_dir`` (one Parquet per source file).
+    """Land the records of every file not landed before; reuse what earlier runs landed.
 
-    Every record is either landed or quarantined; the outcomes say which, file by file.
+    Landing is keyed by content hash: ``records/source_key=<hash>/`` holds a file's
+    records and ``outcomes/<hash>.json`` what it gave. A night reads only new files;
+    files no longer among the sources leave the landing area. Every record is either
+    landed or quarantined; the outcomes say which, file by file.
     """
-    shutil.rmtree(landing_dir, ignore_errors=True)
-    landing_dir.mkdir(parents=True)
-    scratch_dir.mkdir(parents=True, exist_ok=True)
-    outcomes = {s.path: FileOutcome(source=s, format=fmt) for s, fmt in sources}
-    plans: list[ReadPlan] = []
+    records_dir, outcomes_dir = landing_dir / "records", landing_dir / "outcomes"
+    records_dir.mkdir(parents=True, exist_ok=True)
+    outcomes_dir.mkdir(parents=True, exist_ok=True)
+    _forget_absent_files(landing_dir, {s.key for s, _ in sources})
+    outcomes: dict[Path, FileOutcome] = {}
+    new: list[tuple[SourceFile, str]] = []
     for source, fmt in sources:
+        landed = read_landed_outcome(outcomes_dir, source)
+        if landed is None:
+            new.append((source, fmt))
+            outcomes[source.path] = FileOutcome(source=source, format=fmt)
+        else:
+            outcomes[source.path] = landed
+    if new:
+        scratch_dir.mkdir(parents=True, exist_ok=True)
+        _land_new_files(con, new, outcomes, records_dir, scratch_dir)
+        for source, _ in new:
+            write_landed_outcome(outcomes_dir, outcomes[source.path])
+        shutil.rmtree(scratch_dir, ignore_errors=True)
+    return list(outcomes.values())
+
+
+def _land_new_files(con, new: list[tuple[SourceFile, str]], outcomes: dict, records_dir: Path, scratch_dir: Path) -> None:
+    plans: list[ReadPlan] = []
+    for source, fmt in new:
         try:
             plans.append(_plan(source, fmt, scratch_dir))
         except UnreadableFile as error:
@@ -58,9 +80,42 @@ def land_cloudtrail(
         batch = [p for p in plans if p.json_format == json_format]
         if batch:
             _read_batch(con, batch, outcomes, scratch_dir)
-    _write_landing(con, landing_dir, scratch_dir)
-    shutil.rmtree(scratch_dir, ignore_errors=True)
-    return list(outcomes.values())
+    _write_landing(con, records_dir)
+
+
+def _forget_absent_files(landing_dir: Path, present_keys: set[str]) -> None:
+    for outcome in (landing_dir / "outcomes").glob("*.json"):
+        if outcome.stem not in present_keys:
+            outcome.unlink()
+    for records in (landing_dir / "records").glob("source_key=*"):
+        if records.name.removeprefix("source_key=") not in present_keys:
+            shutil.rmtree(records)
+
+
+def write_landed_outcome(outcomes_dir: Path, outcome: FileOutcome) -> None:
+    document = {
+        "format": outcome.format,
+        "records_loaded": outcome.records_loaded,
+        "records_by_day": outcome.records_by_day,
+        "rejected": [[r.position, r.reason, r.excerpt] for r in outcome.rejected],
+    }
+    (outcomes_dir / f"{outcome.source.key}.json").write_text(json.dumps(document))
+
+
+def read_landed_outcome(outcomes_dir: Path, source: SourceFile) -> FileOutcome | None:
+    """What an earlier run landed from the same content, as this run's outcome; None if not landed."""
+    path = outcomes_dir / f"{source.key}.json"
+    if not path.exists():
+        return None
+    document = json.loads(path.read_text())
+    return FileOutcome(
+        source=source,
+        format=document["format"],
+        records_loaded=document["records_loaded"],
+        records_by_day=document["records_by_day"],
+        was_landed_before=True,
+        rejected=[Rejected(*r) for r in document["rejected"]],
+    )
 
 
 def _plan(source: SourceFile, fmt: str, scratch_dir: Path) -> ReadPlan:
@@ -126,17 +181,18 @@ def _read_into_landing(con, batch: list[ReadPlan], outcomes: dict) -> None:
 
 
 def _landing_query() -> str:
-    from pipelines.sql import sql_text
-
     return sql_text("landing/cloudtrail_landing")
 
 
 def _count_outcomes(con, outcomes: dict) -> None:
     loaded = con.execute(
-        "SELECT source_file, count(*) FROM cloudtrail_checked WHERE reject_reason IS NULL GROUP BY ALL"
+        "SELECT source_file, (event_time AT TIME ZONE 'UTC')::DATE::VARCHAR, count(*) FROM cloudtrail_checked "
+        "WHERE reject_reason IS NULL GROUP BY ALL ORDER BY ALL"
     ).fetchall()
-    for source_file, count in loaded:
-        outcomes[Path(source_file)].records_loaded += count
+    for source_file, day, count in loaded:
+        outcome = outcomes[Path(source_file)]
+        outcome.records_loaded += count
+        outcome.records_by_day[day] = outcome.records_by_day.get(day, 0) + count
     rejected = con.execute(
         """
         SELECT source_file, record_position, reject_reason,
@@ -188,24 +244,29 @@ def _positioned(record, position: str, outcome: FileOutcome) -> bytes:
     return json.dumps(record | {"_overreach_position": position}).encode()
 
 
-def _write_landing(con, landing_dir: Path, scratch_dir: Path) -> None:
-    """One Parquet per source file (``source_key=<hash>/``); an empty file when nothing landed,
-    so readers always find the landing schema."""
-    exists = scalar(con, 
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cloudtrail_landed' AND temporary"
-    )
+def _write_landing(con, records_dir: Path) -> None:
+    """One Parquet per new source file, under ``source_key=<hash>/``."""
+    exists = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cloudtrail_landed' AND temporary")
     if not exists:
-        empty = scratch_dir / "empty.jsonl"
-        empty.write_bytes(b"")
-        placeholder = SourceFile(empty, 0, "0" * 64, False)
-        _read_into_landing(con, [ReadPlan(placeholder, empty, LINES, "line ")], {})
+        return
     if scalar(con, "SELECT count(*) FROM cloudtrail_landed"):
-        target, options = _quoted(landing_dir), "FORMAT parquet, PARTITION_BY (source_key), OVERWRITE_OR_IGNORE"
-    else:
-        target, options = _quoted(landing_dir / "empty.parquet"), "FORMAT parquet"
-    con.execute(f"COPY cloudtrail_landed TO '{target}' ({options})")
+        con.execute(
+            f"COPY cloudtrail_landed TO '{_quoted(records_dir)}' "
+            "(FORMAT parquet, PARTITION_BY (source_key), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'records_{i}')"
+        )
     con.execute("DROP TABLE cloudtrail_landed")
 
 
 def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+def create_landing_shape(con, scratch_dir: Path) -> None:
+    """A zero-row temp table ``cloudtrail_landing_shape`` with the landing columns, for runs with no events."""
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    empty = scratch_dir / "empty.jsonl"
+    empty.write_bytes(b"")
+    placeholder = SourceFile(empty, 0, "0" * 64, False)
+    _read_into_landing(con, [ReadPlan(placeholder, empty, LINES, "line ")], {})
+    con.execute("CREATE OR REPLACE TEMP TABLE cloudtrail_landing_shape AS SELECT * FROM cloudtrail_landed")
+    con.execute("DROP TABLE cloudtrail_landed")

@@ -50,6 +50,8 @@ class FileOutcome:
     records_loaded: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     reason: str = ""
+    records_by_day: dict[str, int] = field(default_factory=dict)
+    was_landed_before: bool = False
 
     def reject(self, position: str | None, reason: str, text: str | bytes = "") -> None:
         self.rejected.append(Rejected(position, reason, excerpt(text)))

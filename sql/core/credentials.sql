@@ -7,9 +7,8 @@ WITH rows AS (
     WHERE credential_id IS NOT NULL
 ),
 seen AS (
-    SELECT access_key_id, max(event_time) AS last_seen_in_events_at, count(*) AS events_in_inputs
-    FROM core.access_events
-    WHERE access_key_id IS NOT NULL
+    SELECT access_key_id, max(last_time) AS last_seen_in_events_at, sum(event_count) AS events_in_inputs
+    FROM core.credential_usage_daily
     GROUP BY ALL
 )
 SELECT

@@ -6,10 +6,10 @@ SELECT
     nullif(split_part(resource_arn, ':', 5), '') AS account,
     NULL::VARCHAR AS sensitivity_tier,
     'observed in events' AS source,
-    min(event_time) AS first_seen_at,
-    max(event_time) AS last_seen_at,
-    count(*) AS event_count
-FROM core.access_events, unnest(resources) AS r(resource_arn)
+    min(day) AS first_seen_day,
+    max(day) AS last_seen_day,
+    sum(event_count) AS event_count
+FROM core.resource_usage_daily
 WHERE resource_arn LIKE 'arn:%'
 GROUP BY ALL
 ORDER BY resource_arn

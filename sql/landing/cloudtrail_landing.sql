@@ -5,6 +5,7 @@ SELECT
     record_position,
     eventID AS event_id,
     event_time,
+    (event_time AT TIME ZONE 'UTC')::DATE AS event_day,
     eventVersion AS event_version,
     eventSource AS event_source,
     eventName AS event_name,

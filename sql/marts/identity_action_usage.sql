@@ -1,38 +1,37 @@
 -- Per identity and action: granted? used in the window? how often, when last, on which resources; and whether
 -- CloudTrail could have shown its use at all. Used = a successful event (no errorCode) inside the window.
 CREATE OR REPLACE TABLE marts.identity_action_usage AS
-WITH window_bounds AS (
-    SELECT ($as_of::DATE - ($window_days - 1))::TIMESTAMPTZ AS starts_at, ($as_of::DATE + 1)::TIMESTAMPTZ AS ends_at
+WITH window_days AS (
+    SELECT ($as_of::DATE - ($window_days - 1)) AS first_day, $as_of::DATE AS last_day
 ),
-windowed_events AS (
-    SELECT e.*
-    FROM core.access_events AS e, window_bounds AS w
-    WHERE e.event_time >= w.starts_at AND e.event_time < w.ends_at AND e.is_success
+mapped AS (
+    SELECT event_source, event_name, event_type,
+           unnest(list_prepend(action, coalesce(additional_actions, []))) AS action
+    FROM core.event_actions
+    WHERE action IS NOT NULL
 ),
-event_actions AS (
-    SELECT
-        e.identity_id,
-        unnest(list_prepend(m.action, coalesce(m.additional_actions, []))) AS action,
-        e.event_time,
-        list_distinct(list_concat(
-            e.resources,
-            regexp_extract_all(coalesce(e.request_parameters::VARCHAR, ''), '"(arn:aws[a-zA-Z-]*:[^"]+)"', 1)
-        )) AS resources
-    FROM windowed_events AS e
-    JOIN core.event_actions AS m
-      ON m.event_source = e.event_source AND m.event_name = e.event_name
-     AND m.event_type IS NOT DISTINCT FROM e.event_type
-    WHERE m.action IS NOT NULL AND e.identity_id IS NOT NULL
+used_calls AS (
+    SELECT u.identity_id, m.action, sum(u.event_count) AS event_count, max(u.last_time) AS last_used
+    FROM core.usage_daily AS u
+    JOIN window_days AS w ON u.day BETWEEN w.first_day AND w.last_day
+    JOIN mapped AS m
+      ON m.event_source = u.event_source AND m.event_name = u.event_name AND m.event_type IS NOT DISTINCT FROM u.event_type
+    WHERE u.is_success AND u.identity_id IS NOT NULL
+    GROUP BY ALL
+),
+touched AS (
+    SELECT r.identity_id, m.action, list_sort(list_distinct(list(r.resource_arn))) AS resources_touched
+    FROM core.resource_usage_daily AS r
+    JOIN window_days AS w ON r.day BETWEEN w.first_day AND w.last_day
+    JOIN mapped AS m
+      ON m.event_source = r.event_source AND m.event_name = r.event_name AND m.event_type IS NOT DISTINCT FROM r.event_type
+    WHERE r.identity_id IS NOT NULL
+    GROUP BY ALL
 ),
 used AS (
-    SELECT
-        identity_id,
-        action,
-        count(*) AS event_count,
-        max(event_time) AS last_used,
-        list_sort(list_distinct(flatten(list(resources)))) AS resources_touched
-    FROM event_actions
-    GROUP BY ALL
+    SELECT c.identity_id, c.action, c.event_count, c.last_used, coalesce(t.resources_touched, []) AS resources_touched
+    FROM used_calls AS c
+    LEFT JOIN touched AS t USING (identity_id, action)
 ),
 granted AS (
     SELECT

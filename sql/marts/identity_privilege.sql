@@ -5,9 +5,9 @@ WITH window_bounds AS (
     SELECT ($as_of::DATE - ($window_days - 1)) AS start_day, $as_of::DATE AS end_day
 ),
 account_log_start AS (
-    SELECT account, min(event_time)::DATE AS first_log_day
-    FROM core.access_events, window_bounds AS w
-    WHERE event_time::DATE BETWEEN w.start_day AND w.end_day
+    SELECT account, min(day) AS first_log_day
+    FROM core.usage_daily, window_bounds AS w
+    WHERE day BETWEEN w.start_day AND w.end_day
     GROUP BY ALL
 ),
 usage AS (
@@ -33,13 +33,12 @@ usage AS (
 activity AS (
     SELECT
         identity_id,
-        min(event_time) AS first_seen,
-        max(event_time) AS last_seen,
-        count(*) FILTER (WHERE is_success) AS successful_events,
-        count(*) FILTER (WHERE error_code ILIKE '%AccessDenied%' OR error_code ILIKE '%Unauthorized%'
-                         OR error_code = 'Forbidden') AS denied_attempts
-    FROM core.access_events, window_bounds AS w
-    WHERE event_time::DATE BETWEEN w.start_day AND w.end_day
+        min(first_time) AS first_seen,
+        max(last_time) AS last_seen,
+        coalesce(sum(event_count) FILTER (WHERE is_success), 0) AS successful_events,
+        coalesce(sum(event_count) FILTER (WHERE is_denied), 0) AS denied_attempts
+    FROM core.usage_daily, window_bounds AS w
+    WHERE day BETWEEN w.start_day AND w.end_day
     GROUP BY ALL
 ),
 observed AS (

@@ -2,18 +2,18 @@
 -- service events are expected; 'unmapped' ones are gaps in the mapping worth a look.
 CREATE OR REPLACE TABLE marts.unmapped_events AS
 SELECT
-    e.event_source,
-    e.event_name,
-    e.event_type,
+    u.event_source,
+    u.event_name,
+    u.event_type,
     m.mapping,
     m.reason,
-    count(*) AS events,
-    count(DISTINCT e.identity_id) AS identities,
-    min(e.event_time) AS first_seen,
-    max(e.event_time) AS last_seen
-FROM core.access_events AS e
+    sum(u.event_count) AS events,
+    count(DISTINCT u.identity_id) AS identities,
+    min(u.first_time) AS first_seen,
+    max(u.last_time) AS last_seen
+FROM core.usage_daily AS u
 JOIN core.event_actions AS m
-  ON m.event_source = e.event_source AND m.event_name = e.event_name AND m.event_type IS NOT DISTINCT FROM e.event_type
+  ON m.event_source = u.event_source AND m.event_name = u.event_name AND m.event_type IS NOT DISTINCT FROM u.event_type
 WHERE m.action IS NULL
 GROUP BY ALL
 ORDER BY events DESC, event_source, event_name

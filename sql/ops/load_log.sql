@@ -5,12 +5,8 @@ WITH ledger AS (
     SELECT * FROM read_parquet($landing_dir || '/_ledger/load_log/*.parquet', union_by_name = true)
 ),
 duplicates AS (
-    SELECT source_file, count(*) AS records_duplicate
-    FROM (
-        SELECT source_file, row_number() OVER (PARTITION BY event_id ORDER BY source_file, record_position) AS copy
-        FROM read_parquet($landing_dir || '/cloudtrail/**/*.parquet', hive_partitioning = true, union_by_name = true)
-    )
-    WHERE copy > 1
+    SELECT source_key, sum(duplicates) AS records_duplicate
+    FROM ops.event_day_files
     GROUP BY ALL
 )
 SELECT
@@ -25,5 +21,5 @@ SELECT
     l.file_size_bytes,
     l.file_sha256
 FROM ledger AS l
-LEFT JOIN duplicates AS d USING (source_file)
+LEFT JOIN duplicates AS d ON d.source_key = left(l.file_sha256, 20)
 ORDER BY l.source_file

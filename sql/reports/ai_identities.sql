@@ -7,14 +7,13 @@ SELECT
     coalesce(i.owner, '') AS owner,
     coalesce(i.environment, '') AS environment,
     i.ai_evidence,
-    count(e.event_id) FILTER (WHERE e.is_success) AS successful_events,
-    count(e.event_id) FILTER (WHERE NOT e.is_success) AS failed_events,
-    max(e.event_time) AS last_seen
+    coalesce(sum(u.event_count) FILTER (WHERE u.is_success), 0) AS successful_events,
+    coalesce(sum(u.event_count) FILTER (WHERE NOT u.is_success), 0) AS failed_events,
+    max(u.last_time) AS last_seen
 FROM core.identities AS i
-LEFT JOIN core.access_events AS e
-    ON e.identity_id = i.identity_id
-   AND e.event_time >= $as_of::DATE - to_days($window_days - 1)
-   AND e.event_time < $as_of::DATE + INTERVAL 1 DAY
+LEFT JOIN core.usage_daily AS u
+    ON u.identity_id = i.identity_id
+   AND u.day BETWEEN $as_of::DATE - ($window_days - 1) AND $as_of::DATE
 WHERE i.is_ai
 GROUP BY ALL
 ORDER BY successful_events DESC, i.name

@@ -38,4 +38,4 @@ def test_assets_are_grouped_by_layer():
 
 def test_checks_that_matter_are_declared():
     checks = {key.name for key in loaded().resolve_asset_graph().asset_check_keys}
-    assert {"counts_reconcile", "events_refer_to_known_identities", "events_reconcile_with_load_log"} <= checks
+    assert {"counts_reconcile", "events_refer_to_known_identities", "events_reconcile"} <= checks

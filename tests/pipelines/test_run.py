@@ -162,7 +162,8 @@ def test_the_report_is_written(warehouse):
 def warehouse_content(warehouse: Path) -> dict[str, list]:
     with duckdb.connect(str(warehouse / "overreach.duckdb"), read_only=True) as con:
         tables = con.execute(
-            "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name IN ('core', 'marts', 'ops') ORDER BY 1"
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_schema IN ('core', 'marts', 'ops') ORDER BY 1"
         ).fetchall()
         return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for (t,) in tables}
 

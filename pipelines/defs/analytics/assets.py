@@ -81,7 +81,7 @@ def grants(warehouse: Warehouse):
 def event_actions(warehouse: Warehouse) -> dg.MaterializeResult:
     """Each distinct (event source, event name, event type) in the events, read as the IAM action it exercises."""
     with timed() as watch, warehouse.connect() as con:
-        pairs = con.sql("SELECT DISTINCT event_source, event_name, event_type FROM core.access_events ORDER BY ALL").pl()
+        pairs = con.sql("SELECT DISTINCT event_source, event_name, event_type FROM core.usage_daily ORDER BY ALL").pl()
         rows = _replace_table(con, "core.event_actions", map_event_actions(pairs))
         unmapped = scalar(con, "SELECT count(*) FROM core.event_actions WHERE mapping = 'unmapped'")
     return dg.MaterializeResult(metadata={"rows": rows, "seconds": watch.seconds, "unmapped_pairs": unmapped})

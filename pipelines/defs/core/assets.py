@@ -5,19 +5,36 @@ import dagster as dg
 
 from models.ai import ai_rules_frame
 from pipelines.sql import fetch_row, scalar
-from pipelines.assets_support import sql_table_asset
+from pipelines.assets_support import sql_table_asset, timed
+from pipelines.sources import events, landing
 from pipelines.resources import Warehouse
 
 AWS = "landing.aws_authorization"
 CLOUDTRAIL = "landing.cloudtrail"
 INVENTORY = "landing.inventory"
 
-core_access_events = sql_table_asset(
-    "core.access_events",
-    deps=[CLOUDTRAIL],
-    group="core",
-    description="One row per unique CloudTrail event, attributed to an identity (assumed-role sessions to the role).",
-)
+
+
+@dg.asset(key=["core", "access_events"], deps=[dg.AssetKey(CLOUDTRAIL.split("."))], group_name="core",
+          kinds={"duckdb", "parquet"})
+def core_access_events(warehouse: Warehouse) -> dg.MaterializeResult:
+    """One row per unique CloudTrail event, attributed to an identity (assumed-role sessions to the role), kept as
+    Parquet by day; days whose source files changed are rebuilt with their daily usage rollups, the rest kept."""
+    with timed() as watch, warehouse.connect() as con:
+        detected = landing.detected_from_frame(con.sql("SELECT * FROM ops.source_files ORDER BY source_file").pl())
+        outcomes = events.landed_outcomes(detected, warehouse.landing_dir / "cloudtrail")
+        summary = events.refresh_events(
+            con, outcomes, warehouse.landing_dir / "cloudtrail", warehouse.events_dir, warehouse.scratch_dir
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "rows": summary.events,
+            "seconds": watch.seconds,
+            "days": summary.days_total,
+            "days_rebuilt": summary.days_rebuilt,
+            "days_removed": summary.days_removed,
+        }
+    )
 core_identities = sql_table_asset(
     "core.identities",
     deps=[AWS, INVENTORY],
@@ -55,8 +72,8 @@ core_resources = sql_table_asset(
 )
 
 UNKNOWN_IDENTITY_SQL = """
-SELECT e.identity_id, count(*) AS events
-FROM core.access_events AS e
+SELECT e.identity_id, sum(e.event_count) AS events
+FROM core.usage_daily AS e
 LEFT JOIN core.identities AS i USING (identity_id)
 WHERE i.identity_id IS NULL AND e.identity_id IS NOT NULL
   AND e.identity_id NOT LIKE 'aws-service:%' AND e.identity_id NOT LIKE 'aws-account:%'
@@ -84,23 +101,4 @@ def events_refer_to_known_identities(warehouse: Warehouse) -> dg.AssetCheckResul
                 "\n".join(f"- `{i}`: {n}" for i, n in unknown.head(10).iter_rows()) or "none"
             ),
         },
-    )
-
-
-@dg.asset_check(
-    asset=["core", "access_events"],
-    additional_deps=[["ops", "load_log"]],
-    blocking=True,
-    description="Unique events = records landed − copies delivered twice: nothing lost between landing and core.",
-)
-def events_reconcile_with_load_log(warehouse: Warehouse) -> dg.AssetCheckResult:
-    with warehouse.connect() as con:
-        loaded, duplicates = fetch_row(con, 
-            "SELECT coalesce(sum(records_loaded), 0), coalesce(sum(records_duplicate), 0) FROM ops.load_log "
-            "WHERE format LIKE 'cloudtrail%'"
-        )
-        events = scalar(con, "SELECT count(*) FROM core.access_events")
-    return dg.AssetCheckResult(
-        passed=events == loaded - duplicates,
-        metadata={"records_loaded": loaded, "duplicates": duplicates, "unique_events": events},
     )

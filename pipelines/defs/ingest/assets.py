@@ -63,7 +63,9 @@ def landing_cloudtrail(warehouse: Warehouse) -> dg.MaterializeResult:
     """CloudTrail records (native log files and JSON Lines exports), one Parquet per source file."""
     with timed() as watch, warehouse.connect() as con:
         outcomes = landing.land_cloudtrail_files(con, _detected(warehouse), warehouse.landing_dir, warehouse.scratch_dir)
-    return dg.MaterializeResult(metadata=_outcome_metadata(outcomes, watch.seconds))
+    metadata = _outcome_metadata(outcomes, watch.seconds)
+    metadata["files_read_now"] = sum(not o.was_landed_before for o in outcomes)
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(key=["landing", "inventory"], deps=[SOURCE_FILES], group_name="ingest", kinds={"parquet"})
@@ -74,7 +76,7 @@ def landing_inventory(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata=_outcome_metadata(outcomes, watch.seconds))
 
 
-LANDING = [["landing", "aws_authorization"], ["landing", "cloudtrail"], ["landing", "inventory"]]
+LANDING = [["landing", "aws_authorization"], ["landing", "cloudtrail"], ["landing", "inventory"], ["core", "access_events"]]
 
 
 @dg.multi_asset(
@@ -85,8 +87,12 @@ LANDING = [["landing", "aws_authorization"], ["landing", "cloudtrail"], ["landin
                      description="Every rejected record with its file, position, reason and an excerpt."),
     ],
     group_name="ingest",
-    check_specs=[dg.AssetCheckSpec("counts_reconcile", asset=["ops", "load_log"],
-                                   description="For every file, records read = loaded + quarantined.")],
+    check_specs=[
+        dg.AssetCheckSpec("counts_reconcile", asset=["ops", "load_log"],
+                          description="For every file, records read = loaded + quarantined."),
+        dg.AssetCheckSpec("events_reconcile", asset=["ops", "load_log"],
+                          description="Unique events = CloudTrail records landed − copies delivered twice."),
+    ],
 )
 def ops_load_log(settings: RunSettings, warehouse: Warehouse):
     with timed() as watch, warehouse.connect() as con:
@@ -99,6 +105,12 @@ def ops_load_log(settings: RunSettings, warehouse: Warehouse):
         quarantined_rows = table_rows(con, "ops.quarantine")
         claimed = scalar(con, "SELECT coalesce(sum(records_quarantined), 0) FROM ops.load_log")
         load_rows = table_rows(con, "ops.load_log")
+        landed, duplicates = fetch_row(
+            con,
+            "SELECT coalesce(sum(records_loaded), 0), coalesce(sum(records_duplicate), 0) FROM ops.load_log "
+            "WHERE format LIKE 'cloudtrail%'",
+        )
+        events = scalar(con, "SELECT count(*) FROM core.access_events")
     yield dg.MaterializeResult(asset_key=["ops", "load_log"], metadata={"rows": load_rows, "seconds": watch.seconds})
     yield dg.MaterializeResult(asset_key=["ops", "quarantine"], metadata={"rows": quarantined_rows})
     yield dg.AssetCheckResult(
@@ -106,4 +118,10 @@ def ops_load_log(settings: RunSettings, warehouse: Warehouse):
         check_name="counts_reconcile",
         passed=unreconciled == 0 and claimed == quarantined_rows,
         metadata={"files_not_reconciling": unreconciled, "quarantined_in_log": claimed, "quarantine_rows": quarantined_rows},
+    )
+    yield dg.AssetCheckResult(
+        asset_key=["ops", "load_log"],
+        check_name="events_reconcile",
+        passed=events == landed - duplicates,
+        metadata={"records_landed": landed, "duplicates": duplicates, "unique_events": events},
     )

@@ -6,6 +6,7 @@ import dagster as dg
 from pipelines.assets_support import timed
 from pipelines.reports.render import write_reports
 from pipelines.resources import RunSettings, Warehouse
+from pipelines.sources.events import remove_unreferenced_event_files
 
 REPORT_INPUTS = [
     ["core", "identities"],
@@ -39,4 +40,8 @@ def warehouse_published(warehouse: Warehouse) -> dg.MaterializeResult:
     """The run's database replaces the published `overreach.duckdb` in one rename; analysts never see half a run."""
     with timed() as watch:
         path = warehouse.publish()
-    return dg.MaterializeResult(metadata={"path": str(path), "seconds": watch.seconds, "rows": 1})
+        with warehouse.connect() as con:
+            removed = remove_unreferenced_event_files(con, warehouse.events_dir)
+    return dg.MaterializeResult(
+        metadata={"path": str(path), "seconds": watch.seconds, "rows": 1, "stale_event_files_removed": removed}
+    )

@@ -1,12 +1,8 @@
--- One row per unique CloudTrail event (CloudTrail may deliver an event twice), attributed to an identity:
--- assumed-role sessions to the role (via the session issuer), keeping the session name, which often names the agent.
-CREATE OR REPLACE TABLE core.access_events AS
-WITH landed AS (
-    SELECT *
-    FROM read_parquet($landing_dir || '/cloudtrail/**/*.parquet', hive_partitioning = true, union_by_name = true)
-    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY source_file, record_position) = 1
-),
-attributed AS (
+-- One day's CloudTrail events (the temp view day_landing), attributed to an identity: assumed-role sessions
+-- to the role (via the session issuer), keeping the session name, which often names the agent. CloudTrail may
+-- deliver an event twice: copy_number 1 is the copy kept, later copies are counted as duplicates.
+CREATE OR REPLACE TEMP TABLE day_events AS
+WITH attributed AS (
     SELECT
         *,
         json_extract_string(user_identity, '$.type') AS identity_type,
@@ -14,11 +10,12 @@ attributed AS (
         json_extract_string(user_identity, '$.sessionContext.sessionIssuer.arn') AS session_issuer_arn,
         json_extract_string(user_identity, '$.invokedBy') AS invoked_by,
         json_extract_string(user_identity, '$.accountId') AS identity_account
-    FROM landed
+    FROM day_landing
 )
 SELECT
     event_id,
     event_time,
+    event_day,
     CASE
         WHEN identity_type IN ('AssumedRole', 'FederatedUser') THEN coalesce(session_issuer_arn, principal_arn)
         WHEN identity_type IN ('IAMUser', 'Root') THEN principal_arn
@@ -49,6 +46,7 @@ SELECT
         AS is_console,
     shared_event_id,
     source_file,
-    record_position
+    source_key,
+    record_position,
+    row_number() OVER (PARTITION BY event_id ORDER BY source_file, record_position) AS copy_number
 FROM attributed
-ORDER BY event_time, event_id

@@ -1,0 +1,179 @@
+"""Landed CloudTrail records → events partitioned by day, and the daily usage rollups.
+
+A night rebuilds only the days whose set of source files changed (new files, a
+back-filled day, a file that disappeared); every other day keeps its Parquet file
+and its rollup rows. ``ops.event_days`` is the manifest: for each day, the digest
+of the files that made it and the events file that holds it. Event files are
+named by that digest, so a rebuild never overwrites a file the published
+warehouse still reads; files no published manifest names are removed after
+publication (``remove_unreferenced_event_files``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.sources.cloudtrail import create_landing_shape, read_landed_outcome
+from pipelines.sources.detect import CLOUDTRAIL_JSONL, CLOUDTRAIL_RECORDS
+from pipelines.sources.ledger import FileOutcome
+from pipelines.sql import run_sql, scalar, sql_text
+
+ROLLUPS = ("core.usage_daily", "core.resource_usage_daily", "core.credential_usage_daily")
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """One day's events: which landed files hold them and the digest naming that set."""
+
+    day: str
+    source_keys: tuple[str, ...]
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(f"{self.day}|{','.join(self.source_keys)}".encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class RefreshSummary:
+    days_total: int
+    days_rebuilt: int
+    days_removed: int
+    events: int
+
+
+def landed_outcomes(detected, landing_dir: Path) -> list[FileOutcome]:
+    """The landing outcomes of the run's CloudTrail files (``detected``: ``DetectedFile`` rows)."""
+    outcomes_dir = landing_dir / "outcomes"
+    found = (
+        read_landed_outcome(outcomes_dir, d.source)
+        for d in detected
+        if d.format in (CLOUDTRAIL_RECORDS, CLOUDTRAIL_JSONL)
+    )
+    return [o for o in found if o is not None]
+
+
+def plan_days(outcomes: list[FileOutcome]) -> dict[str, DayPlan]:
+    keys_by_day: dict[str, set[str]] = defaultdict(set)
+    for outcome in outcomes:
+        for day in outcome.records_by_day:
+            keys_by_day[day].add(outcome.source.key)
+    return {day: DayPlan(day, tuple(sorted(keys))) for day, keys in sorted(keys_by_day.items())}
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _ensure_manifest(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS ops.event_days "
+        "(event_day DATE, sources_digest VARCHAR, source_files INTEGER, events BIGINT, events_file VARCHAR)"
+    )
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS ops.event_day_files "
+        "(event_day DATE, source_key VARCHAR, records BIGINT, duplicates BIGINT)"
+    )
+
+
+def _ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the rollup tables (empty) from their SQL when a warehouse has none yet."""
+    for table in ROLLUPS:
+        schema, name = table.split(".")
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM ({sql_text(f'{schema}/{name}')}) LIMIT 0")
+
+
+def refresh_events(
+    con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], landing_dir: Path, events_dir: Path, scratch_dir: Path
+) -> RefreshSummary:
+    """Bring day partitions, rollups and the manifest in line with the landed files."""
+    _ensure_manifest(con)
+    create_landing_shape(con, scratch_dir)
+    con.execute("CREATE OR REPLACE TEMP TABLE day_landing AS SELECT * FROM cloudtrail_landing_shape")
+    run_sql(con, "core/access_events_day")
+    _ensure_rollups(con)
+    wanted = plan_days(outcomes)
+    known = dict(con.execute("SELECT event_day::VARCHAR, sources_digest FROM ops.event_days").fetchall())
+    rebuilt = [
+        plan for day, plan in wanted.items()
+        if known.get(day) != plan.digest or not (events_dir / day / f"{plan.digest}.parquet").exists()
+    ]
+    removed = sorted(set(known) - set(wanted))
+    for day in removed:
+        _forget_day(con, day)
+    for plan in rebuilt:
+        _rebuild_day(con, plan, landing_dir / "records", events_dir)
+    _publish_view(con)
+    events = scalar(con, "SELECT coalesce(sum(events), 0) FROM ops.event_days")
+    return RefreshSummary(len(wanted), len(rebuilt), len(removed), events)
+
+
+def _forget_day(con: duckdb.DuckDBPyConnection, day: str) -> None:
+    for table in ROLLUPS:
+        con.execute(f"DELETE FROM {table} WHERE day = $day::DATE", {"day": day})
+    con.execute("DELETE FROM ops.event_days WHERE event_day = $day::DATE", {"day": day})
+    con.execute("DELETE FROM ops.event_day_files WHERE event_day = $day::DATE", {"day": day})
+
+
+def _rebuild_day(con: duckdb.DuckDBPyConnection, plan: DayPlan, records_dir: Path, events_dir: Path) -> None:
+    files = [str(p) for key in plan.source_keys for p in sorted((records_dir / f"source_key={key}").glob("*.parquet"))]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE day_landing AS "
+        "SELECT * FROM read_parquet($files, hive_partitioning = true, union_by_name = true) WHERE event_day = $day::DATE",
+        {"files": files, "day": plan.day},
+    ).fetchall()
+    run_sql(con, "core/access_events_day")
+    target = events_dir / plan.day / f"{plan.digest}.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        "COPY (SELECT * EXCLUDE (copy_number) FROM day_events WHERE copy_number = 1 ORDER BY event_time, event_id) "
+        f"TO {_quoted(target)} (FORMAT parquet)"
+    )
+    _forget_day(con, plan.day)
+    for table in ROLLUPS:
+        schema, name = table.split(".")
+        con.execute(f"INSERT INTO {table} {sql_text(f'{schema}/{name}')}")
+    con.execute(
+        "INSERT INTO ops.event_day_files SELECT event_day, source_key, count(*), count(*) FILTER (WHERE copy_number > 1) "
+        "FROM day_events GROUP BY ALL"
+    )
+    con.execute(
+        "INSERT INTO ops.event_days SELECT $day::DATE, $digest, $files, count(*) FILTER (WHERE copy_number = 1), $path "
+        "FROM day_events",
+        {"day": plan.day, "digest": plan.digest, "files": len(plan.source_keys), "path": str(target)},
+    )
+
+
+def _publish_view(con: duckdb.DuckDBPyConnection) -> None:
+    """``core.access_events``: every kept event, read from the day files the manifest names.
+
+    A view cannot take bound parameters, so the file list is written into it as quoted literals.
+    """
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_schema = 'core' AND table_name = 'access_events'"
+    ).fetchall()
+    if kind and kind[0][0] == "BASE TABLE":  # warehouses built before events moved to day files
+        con.execute("DROP TABLE core.access_events")
+    files = [row[0] for row in con.execute("SELECT events_file FROM ops.event_days ORDER BY event_day").fetchall()]
+    if files:
+        listing = ", ".join(_quoted(Path(f)) for f in files)
+        con.execute(f"CREATE OR REPLACE VIEW core.access_events AS SELECT * FROM read_parquet([{listing}])")
+        con.execute("DROP TABLE IF EXISTS core.access_events_none")
+    else:
+        con.execute("CREATE OR REPLACE TABLE core.access_events_none AS SELECT * EXCLUDE (copy_number) FROM day_events LIMIT 0")
+        con.execute("CREATE OR REPLACE VIEW core.access_events AS SELECT * FROM core.access_events_none")
+
+
+def remove_unreferenced_event_files(con: duckdb.DuckDBPyConnection, events_dir: Path) -> int:
+    """Delete day files no manifest row names (left by rebuilt days or failed runs); return how many."""
+    referenced = {Path(row[0]) for row in con.execute("SELECT events_file FROM ops.event_days").fetchall()}
+    removed = 0
+    for path in events_dir.glob("*/*.parquet"):
+        if path not in referenced:
+            path.unlink()
+            removed += 1
+    return removed

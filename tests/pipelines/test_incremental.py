@@ -1,0 +1,112 @@
+"""Nights that read only new CloudTrail files and rebuild only the days they touch."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+from pipelines.sources import events, landing
+from tests.conftest import write_json
+from tests.factories import assumed_role_identity, authorization_details, event, role
+
+BOT = assumed_role_identity("triage-bot", "triage-1")
+
+
+def trail_file(root: Path, day: str, name: str, *event_ids: str) -> Path:
+    yyyy, mm, dd = day.split("-")
+    records = [event(e, identity=BOT, time=f"{day}T10:00:00Z", name="GetObject") for e in event_ids]
+    return write_json(root / f"AWSLogs/111122223333/CloudTrail/us-east-1/{yyyy}/{mm}/{dd}/{name}.json.gz",
+                      {"Records": records}, gz=True)
+
+
+class Night:
+    """One warehouse database and landing area, refreshed night after night from a source tree."""
+
+    def __init__(self, tmp_path: Path, sources: Path) -> None:
+        self.sources = sources
+        self.landing_dir = tmp_path / "landing"
+        self.events_dir = tmp_path / "events"
+        self.scratch = tmp_path / "scratch"
+        self.con = duckdb.connect(str(tmp_path / "db.duckdb"))
+        for schema in ("core", "ops"):
+            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+
+    def run(self):
+        detected = landing.discover([self.sources])
+        outcomes = landing.land_cloudtrail_files(self.con, detected, self.landing_dir, self.scratch)
+        summary = events.refresh_events(
+            self.con, outcomes, self.landing_dir / "cloudtrail", self.events_dir, self.scratch
+        )
+        return outcomes, summary
+
+    def days(self) -> list[tuple]:
+        return self.con.execute(
+            "SELECT day::VARCHAR, sum(event_count) FROM core.usage_daily GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+
+
+@pytest.fixture
+def night(tmp_path) -> Night:
+    sources = tmp_path / "inputs"
+    trail_file(sources, "2026-11-01", "a", "e1", "e2")
+    trail_file(sources, "2026-11-02", "b", "e3")
+    return Night(tmp_path, sources)
+
+
+def test_a_new_night_reads_only_its_new_file_and_rebuilds_only_its_day(night):
+    _, first = night.run()
+    assert (first.days_total, first.days_rebuilt, first.events) == (2, 2, 3)
+    trail_file(night.sources, "2026-11-03", "c", "e4", "e5")
+    outcomes, second = night.run()
+    assert sorted((o.source.path.name, o.was_landed_before) for o in outcomes) == [
+        ("a.json.gz", True), ("b.json.gz", True), ("c.json.gz", False)
+    ]
+    assert (second.days_total, second.days_rebuilt, second.days_removed, second.events) == (3, 1, 0, 5)
+    assert night.days() == [("2026-11-01", 2), ("2026-11-02", 1), ("2026-11-03", 2)]
+
+
+def test_back_filling_a_past_day_rebuilds_it_once(night):
+    night.run()
+    trail_file(night.sources, "2026-11-01", "late", "e1", "e9")  # e1 redelivered, e9 new
+    _, backfill = night.run()
+    assert (backfill.days_rebuilt, backfill.events) == (1, 4)
+    assert night.days() == [("2026-11-01", 3), ("2026-11-02", 1)]
+    assert night.con.execute("SELECT sum(duplicates) FROM ops.event_day_files").fetchall() == [(1,)]
+    _, again = night.run()
+    assert (again.days_rebuilt, again.events) == (0, 4)
+
+
+def test_a_file_that_disappears_takes_its_events_with_it(night):
+    night.run()
+    next(night.sources.rglob("b.json.gz")).unlink()
+    _, after = night.run()
+    assert (after.days_removed, after.events) == (1, 2)
+    assert night.days() == [("2026-11-01", 2)]
+    assert night.con.execute("SELECT count(*) FROM core.access_events").fetchall() == [(2,)]
+
+
+def test_incremental_nights_give_the_warehouse_a_fresh_run_gives(tmp_path):
+    sources = tmp_path / "inputs"
+    write_json(sources / "iam.json", authorization_details(roles=[role("triage-bot")]))
+    trail_file(sources, "2026-11-01", "a", "e1", "e2")
+    assert main(["run", str(sources), "--warehouse", str(tmp_path / "nightly"), "--as-of", "2026-11-02"]) == 0
+    redelivered = event("e1", identity=BOT, time="2026-11-01T10:00:00Z", name="GetObject")
+    write_json(sources / "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/02/b.json.gz",
+               {"Records": [event("e3", identity=BOT, time="2026-11-02T09:00:00Z"), redelivered]}, gz=True)
+    assert main(["run", str(sources), "--warehouse", str(tmp_path / "nightly"), "--as-of", "2026-11-02"]) == 0
+    assert main(["run", str(sources), "--warehouse", str(tmp_path / "fresh"), "--as-of", "2026-11-02"]) == 0
+
+    def content(warehouse: str) -> dict:
+        with duckdb.connect(str(tmp_path / warehouse / "overreach.duckdb"), read_only=True) as con:
+            tables = ["core.usage_daily", "core.resource_usage_daily", "marts.identity_privilege",
+                      "marts.identity_action_usage", "ops.event_day_files"]
+            result = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+            result["events"] = con.execute("SELECT event_id FROM core.access_events ORDER BY 1").fetchall()
+            return result
+
+    nightly, fresh = content("nightly"), content("fresh")
+    assert nightly == fresh
+    assert nightly["events"] == [("e1",), ("e2",), ("e3",)]
+    assert list((tmp_path / "nightly" / "events").glob("*/*.parquet")) != []
+    assert len(list((tmp_path / "nightly" / "events").glob("*/*.parquet"))) == 2  # the replaced day file is gone
