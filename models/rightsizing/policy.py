@@ -348,9 +348,11 @@ def _relevant_rows(action_usage: pl.DataFrame) -> pl.DataFrame:
     used = action_usage.filter(pl.col("is_used"))
     dependents = inferred_dependent_actions(used.filter(pl.col("is_granted")).select("identity_id", "action"))
     needed = pl.concat([used.select("identity_id", "action"), dependents.select("identity_id", "action")])
-    is_unobservable = pl.col("is_granted") & (pl.col("is_observable") == False)  # noqa: E712 (null is not False)
-    if "is_observable" not in action_usage.columns:
-        is_unobservable = pl.lit(False)
+    is_unobservable = (
+        pl.col("is_granted") & pl.col("is_observable").not_().fill_null(False)
+        if "is_observable" in action_usage.columns
+        else pl.lit(False)
+    )
     return pl.concat([
         action_usage.join(needed.unique(), on=["identity_id", "action"], how="semi"),
         action_usage.filter(is_unobservable),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from models.iam.catalog import ACCESS_LEVELS, action_key
+from models.iam.catalog import ACCESS_LEVELS, action_key, catalog_frame
 from models.rightsizing.policy import ProposedPolicy
 
 _UNKNOWN_LEVEL = "Unknown"
@@ -115,16 +115,27 @@ def _level_counts(levels: list[str]) -> tuple[tuple[str, int], ...]:
 
 
 def _granted_rows(current_granted_actions: pl.DataFrame) -> pl.DataFrame:
+    """``action, service, access_level, resource_patterns`` per granted action; service and level
+    from the frame where it has them, else from the catalog."""
     frame = current_granted_actions
     if "is_granted" in frame.columns:
         frame = frame.filter(pl.col("is_granted"))
-    if "resource_patterns" not in frame.columns:
-        frame = frame.with_columns(resource_patterns=pl.lit(None, dtype=pl.List(pl.String)))
-    if "service" not in frame.columns:
-        frame = frame.with_columns(service=pl.col("action").str.split(":").list.first().str.to_lowercase())
-    if "access_level" not in frame.columns:
-        frame = frame.with_columns(access_level=pl.lit(None, dtype=pl.String))
-    return frame.select("action", "service", "access_level", "resource_patterns").unique(subset="action")
+    missing = {"service": pl.String, "access_level": pl.String, "resource_patterns": pl.List(pl.String)}
+    frame = frame.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in missing.items() if c not in frame.columns)
+    catalog = catalog_frame().select(
+        "action_key", pl.col("service").alias("_service"), pl.col("access_level").alias("_access_level")
+    )
+    return (
+        frame.with_columns(action_key=pl.col("action").str.to_lowercase())
+        .join(catalog, on="action_key", how="left")
+        .select(
+            "action",
+            pl.coalesce("service", "_service", pl.col("action").str.split(":").list.first()).alias("service"),
+            pl.coalesce("access_level", "_access_level").alias("access_level"),
+            "resource_patterns",
+        )
+        .unique(subset="action", maintain_order=True)
+    )
 
 
 def policy_diff(current_granted_actions: pl.DataFrame, proposed: ProposedPolicy) -> PolicyDiff:
