@@ -21,12 +21,14 @@ class SourceFile:
     size_bytes: size on disk (compressed size for .gz).
     sha256: hex digest of the bytes on disk; identifies the content across runs.
     is_gzip: recognised by its magic bytes, not its name.
+    mtime_ns: modification time, to trust an earlier run's hash of an unchanged file.
     """
 
     path: Path
     size_bytes: int
     sha256: str
     is_gzip: bool
+    mtime_ns: int = 0
 
     @property
     def key(self) -> str:
@@ -50,14 +52,22 @@ def iter_input_paths(sources: Iterable[Path]) -> Iterator[Path]:
                 yield path.resolve()
 
 
-def describe_file(path: Path) -> SourceFile:
+def describe_file(path: Path, known: dict[tuple[str, int, int], str] | None = None) -> SourceFile:
+    """Size, content hash and gzip-ness of a file. ``known`` maps (path, size, mtime_ns) to the hash an
+    earlier run computed, so a night hashes only files that are new or changed."""
+    stat = path.stat()
+    cached = (known or {}).get((str(path), stat.st_size, stat.st_mtime_ns))
+    if cached is not None:
+        with path.open("rb") as handle:
+            is_gzip = handle.read(2) == GZIP_MAGIC
+        return SourceFile(path, stat.st_size, cached, is_gzip, stat.st_mtime_ns)
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         first = handle.read(2)
         digest.update(first)
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    return SourceFile(path=path, size_bytes=path.stat().st_size, sha256=digest.hexdigest(), is_gzip=first == GZIP_MAGIC)
+    return SourceFile(path, stat.st_size, digest.hexdigest(), first == GZIP_MAGIC, stat.st_mtime_ns)
 
 
 def read_head(source: SourceFile, size: int = HEAD_BYTES) -> bytes:

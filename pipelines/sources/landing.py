@@ -22,6 +22,7 @@ SOURCE_FILES_SCHEMA = {
     "file_sha256": pl.String,
     "file_size_bytes": pl.Int64,
     "is_gzip": pl.Boolean,
+    "mtime_ns": pl.Int64,
     "format": pl.String,
     "detection": pl.String,
 }
@@ -37,11 +38,11 @@ class DetectedFile:
         return self.detection.format
 
 
-def discover(paths: list[Path]) -> list[DetectedFile]:
+def discover(paths: list[Path], known_hashes: dict[tuple[str, int, int], str] | None = None) -> list[DetectedFile]:
     """Every file under the given paths with the format its content shows."""
     detected = []
     for path in iter_input_paths(paths):
-        source = describe_file(path)
+        source = describe_file(path, known_hashes)
         detected.append(DetectedFile(source, detect.detect_format(source)))
     return detected
 
@@ -54,6 +55,7 @@ def source_files_frame(detected: list[DetectedFile]) -> pl.DataFrame:
                 "file_sha256": d.source.sha256,
                 "file_size_bytes": d.source.size_bytes,
                 "is_gzip": d.source.is_gzip,
+                "mtime_ns": d.source.mtime_ns,
                 "format": d.format,
                 "detection": d.detection.reason,
             }
@@ -66,11 +68,21 @@ def source_files_frame(detected: list[DetectedFile]) -> pl.DataFrame:
 def detected_from_frame(frame: pl.DataFrame) -> list[DetectedFile]:
     return [
         DetectedFile(
-            SourceFile(Path(row["source_file"]), row["file_size_bytes"], row["file_sha256"], row["is_gzip"]),
+            SourceFile(
+                Path(row["source_file"]), row["file_size_bytes"], row["file_sha256"], row["is_gzip"], row["mtime_ns"]
+            ),
             detect.Detection(row["format"], row["detection"]),
         )
         for row in frame.iter_rows(named=True)
     ]
+
+
+def known_hashes(previous: pl.DataFrame) -> dict[tuple[str, int, int], str]:
+    """(path, size, mtime_ns) → hash from a previous run's ``ops.source_files``."""
+    if "mtime_ns" not in previous.columns:
+        return {}
+    rows = previous.select("source_file", "file_size_bytes", "mtime_ns", "file_sha256").iter_rows()
+    return {(path, size, mtime): sha for path, size, mtime, sha in rows}
 
 
 def skipped_outcomes(detected: list[DetectedFile]) -> list[FileOutcome]:

@@ -21,6 +21,11 @@ def _outcome_metadata(outcomes: list[FileOutcome], seconds: float) -> dict:
     }
 
 
+def _has_source_files(con) -> bool:
+    """An earlier run's file list is there to reuse hashes from."""
+    return bool(scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'source_files'"))
+
+
 def _detected(warehouse: Warehouse) -> list[landing.DetectedFile]:
     with warehouse.connect() as con:
         frame = con.sql("SELECT * FROM ops.source_files ORDER BY source_file").pl()
@@ -30,14 +35,14 @@ def _detected(warehouse: Warehouse) -> list[landing.DetectedFile]:
 @dg.asset(key=["ops", "source_files"], group_name="ingest", kinds={"duckdb"})
 def source_files(settings: RunSettings, warehouse: Warehouse) -> dg.MaterializeResult:
     """Every file under the run's sources, with the format recognised from its content (or why it is skipped)."""
-    with timed() as watch:
-        detected = landing.discover(settings.source_paths())
+    with timed() as watch, warehouse.connect() as con:
+        known = landing.known_hashes(con.sql("SELECT * FROM ops.source_files").pl()) if _has_source_files(con) else {}
+        detected = landing.discover(settings.source_paths(), known)
         frame = landing.source_files_frame(detected)
         landing.write_skipped(detected, warehouse.landing_dir)
-        with warehouse.connect() as con:
-            con.register("detected_files", frame)
-            con.execute("CREATE OR REPLACE TABLE ops.source_files AS SELECT * FROM detected_files")
-            con.unregister("detected_files")
+        con.register("detected_files", frame)
+        con.execute("CREATE OR REPLACE TABLE ops.source_files AS SELECT * FROM detected_files")
+        con.unregister("detected_files")
     counts = frame.group_by("format").len().sort("format", nulls_last=True)
     return dg.MaterializeResult(
         metadata={
