@@ -63,6 +63,7 @@ from models.graph.escalation import (
     available_rules,
     evaluate_rules,
     rule_actions,
+    service_roles_index,
 )
 from models.graph.model import (
     ADMIN,
@@ -475,18 +476,22 @@ def _preference(edge: Edge, is_used: bool | None) -> tuple:
             _METHOD_ORDER.get(edge.method, -1), edge.method)
 
 
-def _admin_routes(graph: nx.DiGraph, admin_nodes: list[str]) -> dict[str, AdminRoute]:
-    """Shortest route of every node to an admin node: one multi-source search on the reversed delegation graph.
+# A conditional edge costs a little more, so an unconditional route wins a tie (and never loses a hop).
+_CONDITIONAL_EDGE_COST = 1.001
 
-    Conditional edges cost a little more than 1, so an unconditional route wins a tie.
-    """
-    delegation = nx.subgraph_view(graph, filter_edge=lambda u, v: graph.edges[u, v]["edge_type"] in DELEGATION_EDGE_TYPES)
-    sources = [a for a in admin_nodes if a in graph]
-    if not sources:
-        return {}
-    _, paths = nx.multi_source_dijkstra(
-        delegation.reverse(copy=False), sources, weight=lambda u, v, d: 1.001 if d["is_conditional"] else 1.0
+
+def _admin_routes(graph: nx.DiGraph, admin_nodes: list[str]) -> dict[str, AdminRoute]:
+    """Shortest route of every node to an admin node: one multi-source search on the reversed delegation graph."""
+    reversed_delegation = nx.DiGraph()
+    reversed_delegation.add_nodes_from(admin_nodes)
+    reversed_delegation.add_weighted_edges_from(
+        (v, u, _CONDITIONAL_EDGE_COST if d["is_conditional"] else 1.0)
+        for u, v, d in graph.edges(data=True)
+        if d["edge_type"] in DELEGATION_EDGE_TYPES
     )
+    if not admin_nodes:
+        return {}
+    _, paths = nx.multi_source_dijkstra(reversed_delegation, admin_nodes)
     return {node: AdminRoute(len(path) - 1, tuple(reversed(path))) for node, path in paths.items()}
 
 
@@ -555,6 +560,7 @@ def build_graph(
         principals=principals,
         capabilities=capabilities,
         members=_members(principals),
+        service_roles=service_roles_index(principals),
         attached_policies=_attached_policies(grants),
         workloads=workload_list,
         skipped_sources=frozenset(i for i, is_conditional in full.items() if not is_conditional),

@@ -240,6 +240,8 @@ class EscalationInputs:
     principals: identity id -> ``Principal``.
     capabilities: identity id -> its ``Capabilities`` for the rules' actions.
     members: (account, kind) -> identity ids of that kind, sorted.
+    service_roles: (account, service principal) -> (role id, whether only
+        conditionally) of the roles whose trust policy lets that service in.
     attached_policies: identity id -> customer-managed policy ARNs whose
         statements it holds (its own, and its groups').
     workloads: known workloads, or None when the input was not given.
@@ -252,6 +254,7 @@ class EscalationInputs:
     principals: dict[str, Principal]
     capabilities: dict[str, Capabilities]
     members: dict[tuple[str | None, str], tuple[str, ...]]
+    service_roles: dict[tuple[str | None, str], tuple[tuple[str, bool], ...]]
     attached_policies: dict[str, tuple[str, ...]]
     workloads: tuple[Workload, ...] | None = None
     skipped_sources: frozenset[str] = frozenset()
@@ -270,6 +273,15 @@ class _Target:
     workload_label: str | None = None
     floor: Access = Access.ALLOWED
     note: str = ""
+
+
+def service_roles_index(principals: dict[str, Principal]) -> dict[tuple[str | None, str], tuple[tuple[str, bool], ...]]:
+    """``EscalationInputs.service_roles`` from the principals' trust policies."""
+    index: dict[tuple[str | None, str], list[tuple[str, bool]]] = {}
+    for role in sorted((p for p in principals.values() if p.kind == "role"), key=lambda p: p.identity_id):
+        for trusted in role.trust.of_kind("service"):
+            index.setdefault((role.account, trusted.value), []).append((role.identity_id, trusted.is_conditional))
+    return {k: tuple(v) for k, v in index.items()}
 
 
 def _same_account(inputs: EscalationInputs, source: Principal, kind: str) -> tuple[str, ...]:
@@ -321,13 +333,12 @@ def _instance_profile_floor(rule: EscalationRule, role: Principal, caps: Capabil
 
 def _passable_role_targets(rule: EscalationRule, source: Principal, inputs: EscalationInputs) -> Iterator[_Target]:
     caps = inputs.capabilities.get(source.identity_id, NO_CAPABILITIES)
-    for role_id in _same_account(inputs, source, "role"):
-        role = inputs.principals[role_id]
-        trusted = role.trust.service(rule.service_principal or "")
-        if role_id == source.identity_id or trusted is None:
+    for role_id, is_conditional in inputs.service_roles.get((source.account, rule.service_principal or ""), ()):
+        if role_id == source.identity_id:
             continue
+        role = inputs.principals[role_id]
         floor, note = _instance_profile_floor(rule, role, caps)
-        floor = min(floor, Access.CONDITIONAL if trusted.is_conditional else Access.ALLOWED)
+        floor = min(floor, Access.CONDITIONAL if is_conditional else Access.ALLOWED)
         yield _Target(role_id, role_id, role.name, floor=floor, note=note)
 
 
