@@ -12,7 +12,7 @@ import polars as pl
 SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
 SCHEMAS = ("landing", "core", "marts", "ops")
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_TABLE_NAME = re.compile(r"^(landing|core|marts|ops|reports)/[a-z_][a-z0-9_]*$")
+_TABLE_NAME = re.compile(r"^(landing|core|marts|ops|reports|queries)/[a-z_][a-z0-9_]*$")
 
 
 @cache

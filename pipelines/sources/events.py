@@ -23,7 +23,9 @@ from pipelines.sources.detect import CLOUDTRAIL_JSONL, CLOUDTRAIL_RECORDS
 from pipelines.sources.ledger import FileOutcome
 from pipelines.sql import run_sql, scalar, sql_text
 
-ROLLUPS = ("core.usage_daily", "core.resource_usage_daily", "core.credential_usage_daily")
+ROLLUPS = ("core.usage_daily", "core.resource_usage_daily", "core.credential_usage_daily", "core.delegation_usage_daily")
+# Part of every day's digest: bump it when a rollup's definition changes, so every day is rebuilt once.
+ROLLUP_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class DayPlan:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(f"{self.day}|{','.join(self.source_keys)}".encode()).hexdigest()[:20]
+        text = f"{ROLLUP_VERSION}|{self.day}|{','.join(self.source_keys)}"
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True)

