@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from models.risk.config import RiskConfig
 from pipelines.sql import ensure_schemas
 
 DATABASE_NAME = "overreach.duckdb"
@@ -27,14 +29,21 @@ class RunSettings(dg.ConfigurableResource):
     as_of: the last day of the observation window (YYYY-MM-DD); empty means the
         scheduled date for scheduled runs and today otherwise.
     window_days: length of the observation window ending at as_of.
+    risk_overrides: JSON of risk settings to change for this run (``models.risk.config.RiskConfig``),
+        e.g. ``{"weights": {"no_owner": 10}, "rotation_days": 30}``.
     """
 
     sources: list[str] = ["data/sample"]
     as_of: str = ""
     window_days: int = DEFAULT_WINDOW_DAYS
+    risk_overrides: str = ""
 
     def source_paths(self) -> list[Path]:
         return [Path(s).expanduser().resolve() for s in self.sources]
+
+    def risk_config(self) -> RiskConfig:
+        config = RiskConfig()
+        return config.with_overrides(json.loads(self.risk_overrides)) if self.risk_overrides else config
 
     def as_of_date(self, context: dg.AssetExecutionContext | None = None) -> date:
         if self.as_of:
@@ -121,9 +130,11 @@ class Warehouse(dg.ConfigurableResource):
         return self.published_path
 
 
-def build_resources(sources: list[str], warehouse_dir: str, as_of: str = "", window_days: int = DEFAULT_WINDOW_DAYS) -> dict:
+def build_resources(
+    sources: list[str], warehouse_dir: str, as_of: str = "", window_days: int = DEFAULT_WINDOW_DAYS, risk_overrides: str = ""
+) -> dict:
     return {
-        "settings": RunSettings(sources=sources, as_of=as_of, window_days=window_days),
+        "settings": RunSettings(sources=sources, as_of=as_of, window_days=window_days, risk_overrides=risk_overrides),
         "warehouse": Warehouse(directory=warehouse_dir),
     }
 

@@ -113,7 +113,7 @@ FACTORS: tuple[Factor, ...] = (
         "unused_path_to_admin",
         "a delegation or escalation edge never used in the window lies on a path to admin",
         lambda cfg: _flag(c("unused_admin_edges").fill_null(0) > 0),
-        lambda cfg: pl.format("{} never-used edge(s) lead to admin", c("unused_admin_edges")),
+        lambda cfg: pl.format("{} never-used delegation or escalation edge(s) on its paths to admin", c("unused_admin_edges")),
     ),
     Factor(
         "long_lived_key",

@@ -31,6 +31,7 @@ see ``docs/benchmarks.md`` for why). Nothing written here is committed.
 from __future__ import annotations
 
 import argparse
+import base64
 import bisect
 import gc
 import math
@@ -691,7 +692,7 @@ _UUID_BITS = (0x4 << 76) | (0x8 << 60)
 
 def _uuid4(bits: int) -> str:
     """A version-4 UUID from 128 random bits, as ``uuid.UUID(int=..., version=4)`` spells it, faster."""
-    h = "%032x" % (bits & _UUID_MASK | _UUID_BITS)
+    h = (bits & _UUID_MASK | _UUID_BITS).to_bytes(16).hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
@@ -814,7 +815,10 @@ class _Day:
         self.pending_copies: dict[tuple[int, int], dict] = {}
         self.console: dict[int, dict] = {}
         self.writer = _DayWriter(job, day)
-        self.last_seen: dict[int, tuple[int, str]] = {}
+        self.last_seen: dict[int, int] = {}  # identity index -> second of its last call
+        self.templates: dict[int, tuple[dict, int]] = {}  # this day's view of _TEMPLATES, by small integer keys
+        self.choosers = [(w.calls, w.cum_weights, tuple(CALLS[c].variants for c in w.calls))
+                         for w in self.org.workloads]
 
     def uuid(self) -> str:
         return _uuid4(self.rng.getrandbits(128))
@@ -847,7 +851,7 @@ class _Day:
         at = self.midnight + timedelta(seconds=second)
         name = session["arn"].rsplit("/", 1)[1]
         credentials = {"accessKeyId": session["accessKeyId"],
-                       "sessionToken": "IQoJb3JpZ2luX2VjE" + fmt.alnum_token(48, "token", session["arn"], str(second)),
+                       "sessionToken": "IQoJb3JpZ2luX2VjE" + base64.b64encode(self.rng.randbytes(48)).decode(),
                        "expiration": fmt.cloudtrail_text_time(at + timedelta(hours=1))}
         common = dict(
             event_time=at, event_source="sts.amazonaws.com", event_name="AssumeRole", region=STS_REGION,
@@ -909,14 +913,21 @@ class _Day:
 
     def call_record(self, identity: Identity, caller: dict, second: int) -> dict:
         """One API call of the identity's workload: mostly successful, some throttled or denied."""
-        workload = self.org.workloads[identity.workload]
+        # The hot path of the generator: locals and integer keys, no attribute chains.
+        windex = identity.workload
+        calls, cum_weights, variants = self.choosers[windex]
         random_ = self.rng.random
         roll = random_()
         error = 2 if roll < DENIED_SHARE else 1 if roll < DENIED_SHARE + THROTTLED_SHARE else 0
-        pick = random_() * workload.cum_weights[-1]
-        call = workload.calls[bisect.bisect_right(workload.cum_weights, pick)]
-        template, request_id = _template(self.org, workload, call, int(pick * 7919) % CALLS[call].variants,
-                                         self.day, error)
+        pick = random_() * cum_weights[-1]
+        c = bisect.bisect_right(cum_weights, pick)
+        variant = int(pick * 7919) % variants[c]
+        key = (((windex << 5) | c) << 3 | variant) << 2 | error
+        found = self.templates.get(key)
+        if found is None:
+            found = _template(self.org, self.org.workloads[windex], calls[c], variant, self.day, error)
+            self.templates[key] = found
+        template, request_id = found
         record = template.copy()
         record["eventTime"] = self.times[second]
         record["userIdentity"] = caller
@@ -928,7 +939,7 @@ class _Day:
         record["eventID"] = _uuid4(getrandbits(128))
         if error == 2:
             record["errorMessage"] = record["errorMessage"].replace("{arn}", caller["arn"])
-        self.last_seen[identity.index] = (second, workload.region)
+        self.last_seen[identity.index] = second
         return record
 
     def write(self) -> DayResult:
@@ -946,7 +957,10 @@ class _Day:
         finally:
             if was_enabled:
                 gc.enable()
-        return DayResult(self.day, self.writer.files, self.job.events_per_day, self.writer.bytes, self.last_seen)
+        workloads, identities = self.org.workloads, self.org.identities
+        last_seen = {index: (second, workloads[identities[index].workload].region)
+                     for index, second in self.last_seen.items()}
+        return DayResult(self.day, self.writer.files, self.job.events_per_day, self.writer.bytes, last_seen)
 
 
 _KEY_USERS: dict[int, dict] = {}

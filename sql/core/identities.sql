@@ -18,6 +18,7 @@ inventory AS (
         any_value(environment) FILTER (WHERE environment IS NOT NULL) AS environment,
         bool_or(lower(is_ai) IN ('true', 'yes', '1', 'y')) FILTER (WHERE is_ai IS NOT NULL) AS is_ai,
         any_value(agent_name) FILTER (WHERE agent_name IS NOT NULL) AS agent_name,
+        list_sort(list_distinct(list(agent_name) FILTER (WHERE agent_name IS NOT NULL))) AS agent_names,
         any_value(description) FILTER (WHERE description IS NOT NULL) AS description,
         min(TRY_CAST(created_at AS TIMESTAMPTZ)) AS created_at,
         max(TRY_CAST(last_used_at AS TIMESTAMPTZ)) AS last_used_at
@@ -43,6 +44,7 @@ joined AS (
         i.team,
         coalesce(i.environment, json_extract_string(p.tags, '$.environment'), json_extract_string(p.tags, '$.env')) AS environment,
         i.agent_name,
+        coalesce(i.agent_names, []) AS agent_names,
         i.is_ai AS inventory_is_ai,
         coalesce(TRY_CAST(p.created_at AS TIMESTAMPTZ), i.created_at) AS created_at,
         greatest(TRY_CAST(p.last_used_at AS TIMESTAMPTZ), i.last_used_at) AS last_used_at,

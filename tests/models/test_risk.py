@@ -90,7 +90,7 @@ def test_each_factor_contributes_its_weight_times_its_value():
     assert row["risk_tier"] == "high"
     assert row["top_reasons"] == [
         "can reach admin in 2 step(s)",
-        "1 never-used edge(s) lead to admin",
+        "1 never-used delegation or escalation edge(s) on its paths to admin",
         "9 of 10 granted actions unused (weighted ratio 0.9, confidence 0.5)",
     ]
 

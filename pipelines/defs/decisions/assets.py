@@ -1,0 +1,40 @@
+"""Decisions: an explainable risk score per identity and the changes that would lower it."""
+
+import json
+
+import dagster as dg
+
+from models.risk.config import RiskConfig
+from models.risk.factors import score_identities
+from pipelines.assets_support import replace_table, sql_params_for, sql_table_asset, timed
+from pipelines.resources import RunSettings, Warehouse
+
+GROUP = "decisions"
+
+marts_risk_features = sql_table_asset(
+    "marts.risk_features",
+    deps=["marts.identity_privilege", "marts.identity_blast_radius", "marts.escalation_paths",
+          "marts.permission_edges", "core.credentials", "core.identities"],
+    group=GROUP,
+    description="Per identity: the measurements the risk factors read (privilege, reach, credential hygiene, governance).",
+)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["marts", "identity_risk"], deps=[["marts", "risk_features"]], kinds={"duckdb", "polars"},
+                     description="Per identity: a 0–100 risk score, its tier and its top reasons."),
+        dg.AssetSpec(["marts", "risk_factors"], deps=[["marts", "risk_features"]], kinds={"duckdb", "polars"},
+                     description="Per identity and factor: value, weight, contribution and reason — the score explained."),
+    ],
+    group_name=GROUP,
+)
+def identity_risk(settings: RunSettings, warehouse: Warehouse):
+    config = settings.risk_config()
+    with timed() as watch, warehouse.connect() as con:
+        risk, factors = score_identities(con.sql("SELECT * FROM marts.risk_features").pl(), config)
+        risk_rows = replace_table(con, "marts.identity_risk", risk)
+        factor_rows = replace_table(con, "marts.risk_factors", factors)
+    yield dg.MaterializeResult(asset_key=["marts", "identity_risk"], metadata={"rows": risk_rows, "seconds": watch.seconds,
+                               "config": json.dumps({"weights": config.weights, "tiers": config.tiers})})
+    yield dg.MaterializeResult(asset_key=["marts", "risk_factors"], metadata={"rows": factor_rows})
