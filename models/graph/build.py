@@ -32,6 +32,9 @@ Edges:
 - ``CAN_ACCESS``: principal to each known resource its grants match (same
   account, or no account in the ARN), else to the service class
   ``service:<svc>:<account>``, one edge per target at the highest access level.
+  A resource that is also an identity (a role ARN seen in events) is the
+  identity's node, reached by delegation; IAM grants on it count towards the
+  ``iam`` service class.
 
 Not modelled: resource-based policies other than trust policies, SCPs,
 session policies, federation (``Federated`` principals), and the targets of
@@ -440,6 +443,15 @@ def _access_edges(grants: pl.DataFrame, principals: dict[str, Principal],
     return edges, classes
 
 
+def _non_identity_resources(resources: pl.DataFrame | None, principals: dict[str, Principal]) -> pl.DataFrame | None:
+    """Resources minus the identities among them (a role ARN seen in events): those are reached by delegation,
+    and IAM actions on them count towards the ``iam`` service class."""
+    if resources is None:
+        return None
+    return resources.filter(~pl.col("resource_arn").is_in(list(principals))).unique(subset="resource_arn",
+                                                                                    keep="first", maintain_order=True)
+
+
 def _resource_nodes(resources: pl.DataFrame | None, classes: pl.DataFrame) -> list[Node]:
     nodes = []
     if resources is not None:
@@ -566,6 +578,7 @@ def build_graph(
         skipped_sources=frozenset(i for i, is_conditional in full.items() if not is_conditional),
     )
     edges += _escalation_edges(inputs, edges)
+    resources = _non_identity_resources(resources, principals)
     access_edges, classes = _access_edges(grants, principals, resources)
     edges += access_edges
     nodes += _resource_nodes(resources, classes)

@@ -4,8 +4,8 @@ The delegation graph (principals and admin nodes; MEMBER_OF, CAN_ASSUME,
 CAN_ESCALATE, IS_ADMIN edges) is condensed into its strongly connected
 components, a DAG. Walking that DAG once from the sinks up, each component's
 reach is its members plus the union of its successors' reach, held as Python
-integers used as bitsets: one for reachable identities, one per access level
-for resources. Cost is linear in the DAG's edges times the bitset width; a
+integers used as bitsets: reachable identities, admin nodes, resources, and
+(service, damage) pairs for the score. Cost is linear in the DAG's edges times the bitset width; a
 component's sets are dropped once every predecessor has read them, and pure
 sources (nobody reaches them) are never stored. Shortest routes to admin come
 from the graph's ``admin_routes`` (one multi-source search at build time).
@@ -17,7 +17,8 @@ Counted:
 - ``reachable_resources``: resource and service-class nodes any reachable
   principal (the identity included) has a CAN_ACCESS edge to;
   ``reachable_sensitive_resources``: those of a tier in ``SENSITIVE_TIERS``.
-- ``reach_points`` and ``blast_radius_score``: see ``models.graph.scoring``.
+- ``reach_points`` and ``blast_radius_score``: see ``models.graph.scoring``;
+  each service of each account counts once, at its worst reached resource.
 """
 
 from __future__ import annotations
@@ -26,13 +27,7 @@ import networkx as nx
 import polars as pl
 
 from models.graph.model import ADMIN, CAN_ACCESS, DELEGATION_EDGE_TYPES, IDENTITY, PermissionGraph
-from models.graph.scoring import (
-    ACCESS_LEVEL_RANK,
-    SENSITIVE_TIERS,
-    TIER_WEIGHTS,
-    access_weight,
-    blast_radius_score,
-)
+from models.graph.scoring import SENSITIVE_TIERS, TIER_WEIGHTS, access_weight, blast_radius_score
 from models.iam.catalog import ACCESS_LEVELS
 
 BLAST_RADIUS_SCHEMA = {
@@ -51,10 +46,17 @@ BLAST_RADIUS_SCHEMA = {
 
 
 class _Index:
-    """Bit positions: identities someone else can reach, admin nodes, and resource targets by tier."""
+    """Bit positions of what reach is made of.
+
+    identity_bit: identities someone else can reach (only they can be counted
+        in another's reach). admin_bit: admin nodes. resource_bit: every
+        CAN_ACCESS target, for the counts. score_bit: one bit per (service of an
+        account, damage value) pair, the values of a group in decreasing order,
+        so the first bit set in a group is its worst reached damage.
+    """
 
     def __init__(self, graph: nx.DiGraph, delegation: nx.DiGraph):
-        nodes = graph.nodes
+        nodes = self.graph_nodes = graph.nodes
         self.identity_bit = {
             n: i
             for i, n in enumerate(sorted(
@@ -66,28 +68,53 @@ class _Index:
         self.admin_bit = {n: i for i, n in enumerate(self.admin_ids)}
         targets = sorted({v for _, v, t in graph.edges(data="edge_type") if t == CAN_ACCESS})
         self.resource_bit = {n: i for i, n in enumerate(targets)}
-        self.tier_masks = {tier: 0 for tier in TIER_WEIGHTS}
-        for n, i in self.resource_bit.items():
-            self.tier_masks[nodes[n]["sensitivity_tier"] or "low"] |= 1 << i
         self.sensitive_mask = 0
-        for tier in SENSITIVE_TIERS:
-            self.sensitive_mask |= self.tier_masks[tier]
+        for n, i in self.resource_bit.items():
+            if nodes[n]["sensitivity_tier"] in SENSITIVE_TIERS:
+                self.sensitive_mask |= 1 << i
+        self.damage_values = sorted({access_weight(level) * weight for level in ACCESS_LEVELS
+                                     for weight in TIER_WEIGHTS.values()}, reverse=True)
+        self._damage_rank = {v: i for i, v in enumerate(self.damage_values)}
+        groups = sorted({self._group(n) for n in targets})
+        self._group_index = {g: i for i, g in enumerate(groups)}
+
+    def _group(self, target: str) -> tuple[str, str]:
+        node = self.graph_nodes[target]
+        return node["service"] or "", node["account"] or ""
+
+    def score_bit(self, target: str, access_level: str) -> int:
+        damage = access_weight(access_level) * TIER_WEIGHTS.get(self.graph_nodes[target]["sensitivity_tier"], 1.0)
+        return self._group_index[self._group(target)] * len(self.damage_values) + self._damage_rank[damage]
+
+    def points(self, score_bits: int) -> float:
+        """Sum over groups of the worst damage reached in each (the lowest set bit of each group)."""
+        points, last_group, width = 0.0, -1, len(self.damage_values)
+        while score_bits:
+            lowest = score_bits & -score_bits
+            bit = lowest.bit_length() - 1
+            if bit // width != last_group:
+                last_group = bit // width
+                points += self.damage_values[bit % width]
+            score_bits ^= lowest
+        return points
 
 
 class _Reach:
-    """What one component reaches: identity bits, admin bits, resource bits per access level rank."""
+    """What one component reaches, as bitsets of the ``_Index`` positions."""
 
-    __slots__ = ("identities", "admins", "levels")
+    __slots__ = ("identities", "admins", "resources", "scores")
 
     def __init__(self) -> None:
         self.identities = 0
         self.admins = 0
-        self.levels = [0] * len(ACCESS_LEVELS)
+        self.resources = 0
+        self.scores = 0
 
     def absorb(self, other: "_Reach") -> None:
         self.identities |= other.identities
         self.admins |= other.admins
-        self.levels = [a | b for a, b in zip(self.levels, other.levels)]
+        self.resources |= other.resources
+        self.scores |= other.scores
 
 
 def _delegation_graph(graph: nx.DiGraph) -> nx.DiGraph:
@@ -106,21 +133,9 @@ def _own_reach(members, graph: nx.DiGraph, index: _Index) -> _Reach:
             reach.admins |= 1 << index.admin_bit[n]
         for _, target, data in graph.out_edges(n, data=True):
             if data["edge_type"] == CAN_ACCESS:
-                reach.levels[ACCESS_LEVEL_RANK.get(data["access_level"], ACCESS_LEVEL_RANK["Write"])] |= (
-                    1 << index.resource_bit[target])
+                reach.resources |= 1 << index.resource_bit[target]
+                reach.scores |= 1 << index.score_bit(target, data["access_level"])
     return reach
-
-
-def _points(reach: _Reach, index: _Index) -> tuple[int, int, float]:
-    """Reachable resources, sensitive ones, and weighted points, each resource at its highest level."""
-    covered, points = 0, 0.0
-    for rank in range(len(ACCESS_LEVELS) - 1, -1, -1):
-        new = reach.levels[rank] & ~covered
-        if new:
-            weight = access_weight(ACCESS_LEVELS[rank])
-            points += sum(weight * TIER_WEIGHTS[t] * (new & mask).bit_count() for t, mask in index.tier_masks.items())
-            covered |= new
-    return covered.bit_count(), (covered & index.sensitive_mask).bit_count(), points
 
 
 def _component_reach(delegation: nx.DiGraph, graph: nx.DiGraph, index: _Index):
@@ -149,7 +164,8 @@ def blast_radius(permission_graph: PermissionGraph) -> pl.DataFrame:
     routes = permission_graph.admin_routes
     rows = []
     for members, reach in _component_reach(delegation, graph, index):
-        resources, sensitive, points = _points(reach, index)
+        resources, sensitive = reach.resources.bit_count(), (reach.resources & index.sensitive_mask).bit_count()
+        points = index.points(reach.scores)
         admins = [a for a, bit in index.admin_bit.items() if reach.admins >> bit & 1]
         reached_identities = reach.identities.bit_count()
         for n in members:

@@ -1,15 +1,16 @@
 """How blast radius is weighed: access levels, sensitivity tiers and the score curve, in one place.
 
-Every resource node (or service class) an identity reaches counts once, at
-the highest access level any reached principal holds on it:
+Each service of each account an identity reaches (through any principal it
+can become) counts once, at its most damaging reached resource:
 
-    reach_points = sum over reached resources of
-                   ACCESS_LEVEL_WEIGHTS[level] * TIER_WEIGHTS[tier]
+    reach_points = sum over reached (service, account) of
+                   max over its reached resources of ACCESS_LEVEL_WEIGHTS[level] * TIER_WEIGHTS[tier]
     blast_radius_score = 100                      if full control of an account is reachable
                        = min(99, round(100 * (1 - exp(-reach_points / SCORE_SCALE_POINTS))))  otherwise
 
-so the score rises steeply with the first sensitive write access and
-flattens out; only admin reach scores 100. A resource's tier is its own
+so a thousand objects of one bucket weigh what the bucket's worst object
+weighs, breadth across services and sensitive resources raise the score, and
+only admin reach scores 100. A resource's tier is its own
 ``sensitivity_tier`` when the resources input gives one, else its service's
 default from ``SERVICE_DEFAULT_TIERS``, else ``DEFAULT_TIER``. Service classes
 (``service:<svc>:<account>`` nodes) take the service default.

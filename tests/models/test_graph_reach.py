@@ -135,3 +135,22 @@ def test_one_row_per_identity_even_without_edges():
     s = scenario(user("idle"), role("unused"))
     assert blast_radius(s.graph()).select("identity_id", "reachable_resources", "blast_radius_score").rows() == [
         (arn("role", "unused"), 0, 0), (arn("user", "idle"), 0, 0)]
+
+
+def test_each_service_counts_once_at_its_most_damaging_reached_resource():
+    objects = [(f"arn:aws:s3:::crown/part-{i}.csv", "s3", "low") for i in range(5)] + [(LEDGER, "s3", "critical")]
+    reader = role("reader", inline=[policy(allow("s3:GetObject", "arn:aws:s3:::crown/*"))])
+    (row,) = blast_radius(graph_of(reader, resources=objects)).select(
+        "reachable_resources", "reachable_sensitive_resources", "reach_points").rows()
+    assert row == (6, 1, 2 * 8)  # six objects reached, one critical; s3 counts once: Read x critical
+
+
+def test_a_resource_that_is_an_identity_stays_the_identity():
+    # Events name roles as resources (AssumeRole): the role keeps its identity node and its delegation edges.
+    caller = user("ci", inline=[policy(allow("sts:AssumeRole", arn("role", "deployer")))])
+    deployer = role("deployer", trust=aws_trust(root()))
+    g = graph_of(caller, deployer, resources=[(deployer.arn, "iam", None)])
+    assert g.graph.nodes[deployer.arn]["node_type"] == "identity"
+    assert g.edges.select("source_id", "target_id", "edge_type").rows() == [
+        (caller.arn, deployer.arn, "CAN_ASSUME"), (caller.arn, f"service:sts:{ACCOUNT}", "CAN_ACCESS")]
+    assert blast_radius(g)["identity_id"].to_list() == [deployer.arn, caller.arn]
