@@ -11,8 +11,9 @@ WITH credentials AS (
             FILTER (WHERE status = 'active' AND credential_type <> 'certificate') AS max_days_since_rotation,
         count(*) FILTER (WHERE status = 'active' AND credential_type <> 'access_key' AND expires_at IS NULL)
             AS credentials_without_expiry,
-        min(date_diff('day', $as_of::DATE, expires_at::DATE)) FILTER (WHERE status = 'active' AND expires_at IS NOT NULL)
-            AS days_to_nearest_expiry
+        -- an expired certificate still in place is the outage that already happened
+        min(date_diff('day', $as_of::DATE, expires_at::DATE))
+            FILTER (WHERE status IN ('active', 'expired') AND expires_at IS NOT NULL) AS days_to_nearest_expiry
     FROM core.credentials
     GROUP BY ALL
 ),

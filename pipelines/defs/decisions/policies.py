@@ -1,0 +1,86 @@
+"""Least-privilege policy proposals, their diff against today's grant, and the replay check."""
+
+import json
+import re
+
+import dagster as dg
+import polars as pl
+
+from models.rightsizing.policy import propose_policies
+from models.rightsizing.policy_diff import policy_diff
+from models.rightsizing.policy_replay import observed_calls, replay_all_denials
+from pipelines.assets_support import replace_table, sql_params_for, timed
+from pipelines.resources import RunSettings, Warehouse
+from pipelines.sql import query_frame
+
+PROPOSALS_SCHEMA = {
+    "identity_id": pl.String,
+    "name": pl.String,
+    "granted_actions": pl.Int64,
+    "proposed_actions": pl.Int64,
+    "removed_actions": pl.Int64,
+    "is_tight_warning": pl.Boolean,
+    "notes": pl.List(pl.String),
+    "document": pl.String,
+    "diff": pl.String,
+    "policy_file": pl.String,
+}
+
+
+def policy_file_name(name: str, identity_id: str) -> str:
+    """A file name from the identity's name (names can repeat across accounts and providers, so the
+    account is added when the identity id carries one)."""
+    account = identity_id.split(":")[4] if identity_id.startswith("arn:") and identity_id.count(":") >= 5 else ""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "identity"
+    return f"{stem}-{account}.json" if account else f"{stem}.json"
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["marts", "proposed_policies"], kinds={"duckdb", "json"},
+                     deps=[["marts", "identity_action_usage"], ["marts", "identity_privilege"], ["core", "access_events"]],
+                     description="Per identity: a least-privilege policy from what it used (plus the dependent actions "
+                     "the catalog requires), its diff against today's grant, and notes for the reviewer."),
+        dg.AssetSpec(["marts", "policy_replay_denials"], kinds={"duckdb"}, deps=[["marts", "proposed_policies"]],
+                     description="Successful calls of the window that a proposed policy would deny (expected: none)."),
+    ],
+    group_name="decisions",
+    check_specs=[dg.AssetCheckSpec("proposals_allow_every_observed_call", asset=["marts", "policy_replay_denials"])],
+)
+def proposed_policies(context: dg.AssetExecutionContext, settings: RunSettings, warehouse: Warehouse):
+    as_of = settings.as_of_date(context)
+    policies_dir = warehouse.reports_dir(as_of) / "policies"
+    with timed() as watch, warehouse.connect() as con:
+        usage = con.sql("SELECT * FROM marts.identity_action_usage").pl()
+        privilege = con.sql("SELECT * FROM marts.identity_privilege").pl()
+        passed = query_frame(con, "queries/passed_roles", **sql_params_for(settings, warehouse, context))
+        proposals = propose_policies(usage, passed, privilege)
+        names = dict(privilege.select("identity_id", "name").iter_rows())
+        rows = []
+        policies_dir.mkdir(parents=True, exist_ok=True)
+        for identity_id, proposal in proposals.items():
+            granted = usage.filter((pl.col("identity_id") == identity_id) & pl.col("is_granted"))
+            diff = policy_diff(granted, proposal)
+            file_name = policy_file_name(names.get(identity_id) or identity_id, identity_id)
+            if proposal.has_statements:
+                (policies_dir / file_name).write_text(proposal.document_json())
+            rows.append({
+                "identity_id": identity_id,
+                "name": names.get(identity_id),
+                "granted_actions": diff.granted_actions,
+                "proposed_actions": diff.proposed_actions,
+                "removed_actions": diff.removed_actions,
+                "is_tight_warning": proposal.is_tight_warning,
+                "notes": list(proposal.notes),
+                "document": proposal.document_json(),
+                "diff": json.dumps(diff.to_dict(), sort_keys=True),
+                "policy_file": f"policies/{file_name}" if proposal.has_statements else None,
+            })
+        proposal_rows = replace_table(con, "marts.proposed_policies", pl.DataFrame(rows, schema=PROPOSALS_SCHEMA))
+        denials = replay_all_denials(proposals, observed_calls(usage))
+        denial_rows = replace_table(con, "marts.policy_replay_denials", denials)
+    yield dg.MaterializeResult(asset_key=["marts", "proposed_policies"],
+                               metadata={"rows": proposal_rows, "seconds": watch.seconds, "directory": str(policies_dir)})
+    yield dg.MaterializeResult(asset_key=["marts", "policy_replay_denials"], metadata={"rows": denial_rows})
+    yield dg.AssetCheckResult(asset_key=["marts", "policy_replay_denials"], check_name="proposals_allow_every_observed_call",
+                              passed=denial_rows == 0, metadata={"denied_calls": denial_rows})
