@@ -44,8 +44,9 @@ identity policies in other accounts (a grant reaches its own account).
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 
 import networkx as nx
@@ -94,7 +95,6 @@ from models.graph.model import (
     Node,
     PermissionGraph,
     admin_node_id,
-    service_node_id,
 )
 from models.graph.scoring import ACCESS_LEVEL_RANK, tier_of
 from models.graph.trust import ASSUME_ROLE, EMPTY_TRUST, PolicyParseError, TrustPolicy, parse_trust_policy, role_name_key
@@ -347,6 +347,7 @@ def _skipped_rule_findings(workloads: tuple[Workload, ...] | None) -> list[Findi
 # --- access edges ----------------------------------------------------------------
 
 _SEP = "\x1f"
+_WILDCARD = re.compile(r"[*?]|\$\{")
 
 
 def _scoped_allows(grants: pl.DataFrame, principals: dict[str, Principal]) -> pl.LazyFrame:
@@ -388,15 +389,19 @@ def _scope_matches(scope_key: str, arn: str) -> bool:
 
 def _resource_targets(scopes: pl.DataFrame, resources: pl.DataFrame) -> pl.DataFrame:
     """``service, scope_key, target_id, target_account`` for each known resource a scope matches."""
-    by_service: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+    by_service: dict[str, dict[str, str | None]] = defaultdict(dict)
     for arn, service in resources.select("resource_arn", "service").iter_rows():
-        by_service[service].append((arn, _account_of_arn(arn)))
-    rows = [
-        (service, scope_key, arn, account)
-        for service, scope_key in scopes.iter_rows()
-        for arn, account in by_service.get(service, ())
-        if _scope_matches(scope_key, arn)
-    ]
+        by_service[service][arn] = _account_of_arn(arn)
+    rows = []
+    for service, scope_key in scopes.iter_rows():
+        candidates = by_service.get(service, {})
+        literal = scope_key[1:]
+        if scope_key.startswith("=") and not _WILDCARD.search(literal):
+            # An exact ARN (the common case for scoped grants) is a look-up, not a scan.
+            matched = [literal] if literal in candidates else []
+        else:
+            matched = [arn for arn in candidates if _scope_matches(scope_key, arn)]
+        rows += [(service, scope_key, arn, candidates[arn]) for arn in matched]
     return pl.DataFrame(rows, schema={"service": pl.String, "scope_key": pl.String, "target_id": pl.String,
                                       "target_account": pl.String}, orient="row")
 

@@ -50,9 +50,9 @@ class _Index:
 
     identity_bit: identities someone else can reach (only they can be counted
         in another's reach). admin_bit: admin nodes. resource_bit: every
-        CAN_ACCESS target, for the counts. score_bit: one bit per (service of an
-        account, damage value) pair, the values of a group in decreasing order,
-        so the first bit set in a group is its worst reached damage.
+        CAN_ACCESS target, for the counts. score_bit: one bit per (damage value,
+        service of an account) pair, in layers of all groups, the worst damage
+        first, so each group counts once, at the first layer it appears in.
     """
 
     def __init__(self, graph: nx.DiGraph, delegation: nx.DiGraph):
@@ -84,18 +84,17 @@ class _Index:
 
     def score_bit(self, target: str, access_level: str) -> int:
         damage = access_weight(access_level) * TIER_WEIGHTS.get(self.graph_nodes[target]["sensitivity_tier"], 1.0)
-        return self._group_index[self._group(target)] * len(self.damage_values) + self._damage_rank[damage]
+        return self._damage_rank[damage] * len(self._group_index) + self._group_index[self._group(target)]
 
     def points(self, score_bits: int) -> float:
-        """Sum over groups of the worst damage reached in each (the lowest set bit of each group)."""
-        points, last_group, width = 0.0, -1, len(self.damage_values)
-        while score_bits:
-            lowest = score_bits & -score_bits
-            bit = lowest.bit_length() - 1
-            if bit // width != last_group:
-                last_group = bit // width
-                points += self.damage_values[bit % width]
-            score_bits ^= lowest
+        """Sum over groups of the worst damage reached in each: layers of groups, worst damage first."""
+        width = len(self._group_index)
+        every_group, covered, points = (1 << width) - 1, 0, 0.0
+        for rank, damage in enumerate(self.damage_values):
+            layer = (score_bits >> (rank * width)) & every_group & ~covered
+            if layer:
+                points += damage * layer.bit_count()
+                covered |= layer
         return points
 
 

@@ -18,7 +18,6 @@ from models.graph import blast_radius, escalation_paths
 from tests.models.test_graph_factories import (
     Identity,
     allow,
-    arn,
     aws_trust,
     group,
     managed_arn,
