@@ -254,6 +254,9 @@ class IdentityKind:
     is_console: bool = False
 
 
+# AWS AI services whose roles count as AI identities (README: "Which identities are AI").
+AI_PRINCIPALS = ("bedrock.amazonaws.com", "sagemaker.amazonaws.com", "bedrock-agentcore.amazonaws.com")
+
 IDENTITY_KINDS = (
     IdentityKind("service-role", 0.34, "service", True,
                  ("orders-api", "billing-worker", "ingest", "scheduler", "thumbnailer", "search-indexer"),
@@ -262,8 +265,7 @@ IDENTITY_KINDS = (
                  ("glue.amazonaws.com",)),
     IdentityKind("ai-agent-role", 0.17, "ai", True,
                  ("support-agent", "rag-agent", "triage-bot", "summarizer-llm", "research-assistant", "codegen-agent"),
-                 PLAIN_BOTO3, ("bedrock.amazonaws.com", "sagemaker.amazonaws.com", "bedrock-agentcore.amazonaws.com",
-                               "lambda.amazonaws.com"), is_ai=True),
+                 PLAIN_BOTO3, (*AI_PRINCIPALS, "lambda.amazonaws.com"), is_ai=True),
     IdentityKind("cross-account-role", 0.08, "deploy", True, ("deployer", "release-automation", "config-auditor"),
                  PLAIN_BOTO3),
     IdentityKind("service-user", 0.15, "data", False,
