@@ -23,6 +23,13 @@ REPORT_INPUTS = [
     ["core", "resources"],
     ["marts", "identity_blast_radius"],
     ["marts", "escalation_paths"],
+    ["marts", "permission_edges"],
+    ["marts", "graph_findings"],
+    ["marts", "identity_risk"],
+    ["marts", "risk_factors"],
+    ["marts", "proposed_policies"],
+    ["marts", "policy_replay_denials"],
+    ["marts", "recommendations"],
 ]
 
 

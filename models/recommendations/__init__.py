@@ -1,0 +1,1 @@
+"""Right-sizing recommendations: rules as data, each with what it changes so its effect can be recomputed."""
