@@ -134,16 +134,23 @@ def full_access_identities(grants: pl.DataFrame) -> dict[str, bool]:
     """Identities allowed every catalog action on every resource: identity -> whether only conditionally.
 
     "Every resource" means a ``Resource`` pattern that covers ``*``; a
-    ``NotResource`` statement never counts (it always excludes something).
+    ``NotResource`` statement never counts (it always excludes something). A
+    Deny that removes part of an action's resources leaves it counted (the
+    principal can rewrite its own policies anyway); a conditional Deny makes
+    the answer conditional.
     """
     catalog_size = len(catalog_actions())
     allows = grants.lazy().filter((pl.col("effect") == "Allow") & ~pl.col("is_not_resource").fill_null(False))
     patterns = allows.select("resource_pattern").unique().collect()["resource_pattern"].drop_nulls().to_list()
     everything = [p for p in patterns if resource_pattern_covers(p, "*")]
+    # A conditional Deny beside the grant may apply, so the grant is no surer than a conditional one.
+    has_conditional_deny = (pl.col("has_conditional_deny") if "has_conditional_deny" in grants.columns
+                            else pl.lit(False))
     counts = (
         allows.filter(pl.col("resource_pattern").is_in(everything))
         .group_by("identity_id", "action")
-        .agg(is_unconditional=(~pl.col("is_conditional").fill_null(False)).any())
+        .agg(is_unconditional=(~pl.col("is_conditional").fill_null(False) & ~has_conditional_deny.fill_null(False))
+             .any())
         .group_by("identity_id")
         .agg(actions=pl.len(), unconditional_actions=pl.col("is_unconditional").sum())
         .filter(pl.col("actions") >= catalog_size)

@@ -105,3 +105,11 @@ def test_group_with_full_access_makes_its_members_admin_directly_and_through_mem
     assert edge_set(g, IS_ADMIN) == {(arn("group", "admins"), ADMIN, "full_access"),
                                      (arn("user", "alice"), ADMIN, "full_access")}
     assert g.admin_routes[arn("user", "alice")].hops == 1
+
+
+def test_a_conditional_deny_beside_full_access_makes_it_conditional():
+    outside_office = {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}
+    ops = role("ops-admin", inline=[policy(allow("*"), deny("*", condition=outside_office))])
+    edges = graph_of(ops).edges.filter(pl.col("edge_type") == IS_ADMIN)
+    assert edges.select("source_id", "target_id", "method", "is_conditional").rows() == [
+        (ops.arn, ADMIN, "full_access", True)]
