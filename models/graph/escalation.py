@@ -17,7 +17,9 @@ actions). ``target_kind`` says what the targets are and where the edge goes:
 | ``workload``            | known workloads (``workloads`` input) that run as a role | the workload's role |
 
 Rewriting the permissions of oneself, or of a principal one can become, is
-full control of the account, hence the admin node. ``iam:PassRole`` is one of
+full control of the account, hence the admin node. Rewriting a role's trust
+policy needs no ``sts:AssumeRole`` beside it: a trust policy that names the
+caller in the role's own account is enough (see ``models.graph.trust``). ``iam:PassRole`` is one of
 ``actions_on_target``, so a ``Resource`` narrowed to some roles reaches only
 those. Rules whose actions are missing from the AWS catalog are skipped
 (``available_rules``) rather than guessed.
