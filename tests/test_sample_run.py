@@ -93,3 +93,31 @@ def test_events_map_to_actions(sample_warehouse):
     )
     assert mapped / api_calls >= 0.95
     assert value(sample_warehouse, "SELECT count(*) FROM marts.unmapped_events WHERE mapping = 'unmapped'") == 0
+
+
+def test_the_pass_role_agent_reaches_admin_through_a_never_used_edge(sample_warehouse):
+    hops, path = value(
+        sample_warehouse,
+        f"SELECT hops_to_admin, path_to_admin FROM marts.identity_blast_radius WHERE identity_id = '{PROD}:role/deploy-agent'",
+    )
+    assert (hops, path) == (2, [f"{PROD}:role/deploy-agent", f"{PROD}:role/ops-admin", "admin:111122223333"])
+    assert value(
+        sample_warehouse,
+        f"SELECT method, is_used, is_unused_admin_edge FROM marts.permission_edges "
+        f"WHERE source_id = '{PROD}:role/deploy-agent' AND target_id = '{PROD}:role/ops-admin'",
+    ) == ("passrole_lambda", False, True)
+
+
+def test_the_support_agent_cannot_reach_admin(sample_warehouse):
+    assert value(
+        sample_warehouse,
+        f"SELECT can_reach_admin FROM marts.identity_blast_radius WHERE identity_id = '{PROD}:role/support-agent'",
+    ) is False
+
+
+def test_the_dev_agent_reaches_the_prod_role_it_really_assumed(sample_warehouse):
+    assert value(
+        sample_warehouse,
+        "SELECT edge_type, is_used FROM marts.permission_edges "
+        f"WHERE source_id = 'arn:aws:iam::444455556666:role/dev-agent' AND target_id = '{PROD}:role/prod-deployer'",
+    ) == ("CAN_ASSUME", True)
