@@ -497,7 +497,7 @@ def _preference(edge: Edge, is_used: bool | None) -> tuple:
 _CONDITIONAL_EDGE_COST = 1.001
 
 
-def _admin_routes(graph: nx.DiGraph, admin_nodes: list[str]) -> dict[str, AdminRoute]:
+def admin_routes(graph: nx.DiGraph, admin_nodes: list[str]) -> dict[str, AdminRoute]:
     """Shortest route of every node to an admin node: one multi-source search on the reversed delegation graph."""
     reversed_delegation = nx.DiGraph()
     reversed_delegation.add_nodes_from(admin_nodes)
@@ -591,7 +591,7 @@ def build_graph(
     used_set = _used_pairs(used_edges)
     used = {i: _is_used(e, used_set) for i, e in enumerate(edges)}
     graph = _assemble(nodes, edges, used)
-    routes = _admin_routes(graph, [admin_node_id(a) for a in accounts])
+    routes = admin_routes(graph, [admin_node_id(a) for a in accounts])
     flagged = _unused_admin_pairs(graph, routes)
     for u, v in flagged:
         graph.edges[u, v]["is_unused_admin_edge"] = True

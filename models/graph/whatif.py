@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from models.graph.build import _admin_routes
+from models.graph.build import admin_routes
 from models.graph.model import ADMIN, PermissionGraph
 from models.graph.reach import blast_radius
 
@@ -36,7 +36,7 @@ def with_changes(
     graph.remove_edges_from([e for e in remove_edges if graph.has_edge(*e)])
     admins = [n for n, d in graph.nodes(data=True) if d.get("node_type") == ADMIN]
     return PermissionGraph(
-        graph=graph, nodes=base.nodes, edges=base.edges, findings=base.findings, admin_routes=_admin_routes(graph, admins)
+        graph=graph, nodes=base.nodes, edges=base.edges, findings=base.findings, admin_routes=admin_routes(graph, admins)
     )
 
 

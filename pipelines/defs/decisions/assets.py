@@ -8,6 +8,7 @@ from models.risk.config import RiskConfig
 from models.risk.factors import score_identities
 from pipelines.assets_support import replace_table, sql_params_for, sql_table_asset, timed
 from pipelines.resources import RunSettings, Warehouse
+from pipelines.sql import run_sql, scalar, table_rows
 
 GROUP = "decisions"
 
@@ -38,3 +39,25 @@ def identity_risk(settings: RunSettings, warehouse: Warehouse):
     yield dg.MaterializeResult(asset_key=["marts", "identity_risk"], metadata={"rows": risk_rows, "seconds": watch.seconds,
                                "config": json.dumps({"weights": config.weights, "tiers": config.tiers})})
     yield dg.MaterializeResult(asset_key=["marts", "risk_factors"], metadata={"rows": factor_rows})
+
+
+RUN_HISTORY_COLUMNS = """
+    as_of DATE, identity_id VARCHAR, name VARCHAR, is_ai BOOLEAN, risk_score DOUBLE, risk_tier VARCHAR,
+    blast_radius_score BIGINT, can_reach_admin BOOLEAN, unused_ratio DOUBLE, granted_actions BIGINT,
+    used_actions BIGINT, recommendations BIGINT
+"""
+
+
+@dg.asset(key=["marts", "run_history"], group_name=GROUP, kinds={"duckdb"},
+          deps=[["marts", "identity_risk"], ["marts", "identity_blast_radius"], ["marts", "identity_privilege"],
+                ["marts", "recommendations"]])
+def run_history(context: dg.AssetExecutionContext, settings: RunSettings, warehouse: Warehouse) -> dg.MaterializeResult:
+    """One snapshot of scores per identity and as-of date, kept across runs, for trends."""
+    params = sql_params_for(settings, warehouse, context)
+    with timed() as watch, warehouse.connect() as con:
+        con.execute(f"CREATE TABLE IF NOT EXISTS marts.run_history ({RUN_HISTORY_COLUMNS})")
+        con.execute("DELETE FROM marts.run_history WHERE as_of = $as_of::DATE", {"as_of": params["as_of"]})
+        run_sql(con, "marts/run_history", **params)
+        snapshots = scalar(con, "SELECT count(DISTINCT as_of) FROM marts.run_history")
+        rows = table_rows(con, "marts.run_history")
+    return dg.MaterializeResult(metadata={"rows": rows, "seconds": watch.seconds, "snapshots": snapshots})

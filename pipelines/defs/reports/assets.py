@@ -30,6 +30,7 @@ REPORT_INPUTS = [
     ["marts", "proposed_policies"],
     ["marts", "policy_replay_denials"],
     ["marts", "recommendations"],
+    ["marts", "run_history"],
 ]
 
 
