@@ -1,11 +1,13 @@
 """``overreach``: run the nightly asset graph in process, or re-render a report.
 
-    overreach run SOURCES... [--warehouse DIR] [--as-of YYYY-MM-DD] [--window-days N]
+    overreach run SOURCES... [--warehouse DIR] [--as-of YYYY-MM-DD] [--window-days N] [--risk-config FILE]
+    overreach report [--warehouse DIR] [--as-of YYYY-MM-DD]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from datetime import date
@@ -14,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.sql import fetch_row, scalar
+from models.risk.config import RiskConfig
 from pipelines.resources import DATABASE_NAME, DEFAULT_WINDOW_DAYS, build_resources
 
 JOB_NAME = "overreach_nightly"
@@ -53,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", type=Path, default=Path("warehouse"), help="output directory (default ./warehouse)")
     run.add_argument("--as-of", type=_as_of, default=None, help="last day of the window, YYYY-MM-DD (default today)")
     run.add_argument("--window-days", type=_window_days, default=DEFAULT_WINDOW_DAYS, help="window length (default 90)")
+    run.add_argument("--risk-config", type=Path, default=None, metavar="FILE",
+                     help="JSON of risk weights and thresholds to override (see docs/risk.md)")
+    report = commands.add_parser("report", help="re-render the reports from an existing warehouse, without recomputing")
+    report.add_argument("--warehouse", type=Path, default=Path("warehouse"), help="warehouse directory (default ./warehouse)")
+    report.add_argument("--as-of", type=_as_of, default=None, help="which run's report (default: the latest)")
     return parser
 
 
@@ -64,7 +72,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             raise UsageError(f"source not found: {', '.join(missing)}")
         if args.warehouse.exists() and not args.warehouse.is_dir():
             raise UsageError(f"--warehouse must be a directory: {args.warehouse}")
+        args.risk_overrides = _risk_overrides(args.risk_config)
+    if args.command == "report" and not (args.warehouse / DATABASE_NAME).exists():
+        raise UsageError(f"no warehouse at {args.warehouse} (expected {args.warehouse / DATABASE_NAME})")
     return args
+
+
+def _risk_overrides(path: Path | None) -> str:
+    """The overrides file's JSON, checked now so that a typo fails on the command line, not mid-run."""
+    if path is None:
+        return ""
+    try:
+        overrides = json.loads(path.read_text())
+        RiskConfig().with_overrides(overrides)
+    except OSError as error:
+        raise UsageError(f"--risk-config: cannot read {path}: {error.strerror}") from None
+    except (ValueError, TypeError) as error:
+        raise UsageError(f"--risk-config {path}: {error}") from None
+    return json.dumps(overrides)
 
 
 class _ProgressHandler(logging.Handler):
@@ -117,7 +142,8 @@ def run_command(args: argparse.Namespace, out=None) -> int:
 
     as_of = args.as_of or date.today().isoformat()
     resources = build_resources(
-        sources=[str(p) for p in args.sources], warehouse_dir=str(args.warehouse), as_of=as_of, window_days=args.window_days
+        sources=[str(p) for p in args.sources], warehouse_dir=str(args.warehouse), as_of=as_of,
+        window_days=args.window_days, risk_overrides=args.risk_overrides,
     )
     handler = _ProgressHandler(out)
     defs = load_project_defs(resources=resources, loggers={"progress": _progress_logger(handler)})
@@ -149,12 +175,36 @@ def print_summary(warehouse: Path, as_of: str, out) -> None:
     )
 
 
+def report_command(args: argparse.Namespace, out=None) -> int:
+    """Re-render ``reports/<as-of>/`` from the published warehouse, read-only."""
+    import duckdb
+
+    from pipelines.reports.render import write_reports
+
+    out = out or sys.stdout
+    with duckdb.connect(str(args.warehouse / DATABASE_NAME), read_only=True) as con:
+        snapshots = dict(con.execute(
+            "SELECT as_of::VARCHAR, any_value(window_days) FROM marts.run_history GROUP BY ALL"
+        ).fetchall())
+        as_of = args.as_of or max(snapshots, default=None)
+        if as_of not in snapshots:
+            known = ", ".join(sorted(snapshots)) or "none"
+            print(f"overreach: error: no run for as-of {as_of} in this warehouse (runs: {known})", file=sys.stderr)
+            return 2
+        written = write_reports(con, args.warehouse / "reports" / as_of, as_of=date.fromisoformat(as_of),
+                                window_days=snapshots[as_of])
+    print(f"report: {written[0].resolve()} ({len(written)} files)", file=out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
     except UsageError as error:
         print(f"overreach: error: {error}", file=sys.stderr)
         return 2
+    if args.command == "report":
+        return report_command(args)
     return run_command(args)
 
 

@@ -3,6 +3,7 @@
 INSERT INTO marts.run_history
 SELECT
     $as_of::DATE AS as_of,
+    $window_days AS window_days,
     i.identity_id,
     i.name,
     i.is_ai,
@@ -13,7 +14,9 @@ SELECT
     p.unused_ratio,
     p.granted_actions,
     p.used_actions,
-    (SELECT count(*) FROM marts.recommendations AS m WHERE m.identity_id = i.identity_id) AS recommendations
+    (SELECT count(*) FROM marts.recommendations AS m WHERE m.identity_id = i.identity_id) AS recommendations,
+    (SELECT count(*) FROM marts.recommendations AS m WHERE m.identity_id = i.identity_id
+       AND m.kind IN ('rotate_credential', 'renew_expiring_credential', 'use_short_lived_credentials')) AS credential_issues
 FROM core.identities AS i
 LEFT JOIN marts.identity_risk AS r USING (identity_id)
 LEFT JOIN marts.identity_blast_radius AS b USING (identity_id)

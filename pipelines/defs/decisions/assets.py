@@ -42,9 +42,9 @@ def identity_risk(settings: RunSettings, warehouse: Warehouse):
 
 
 RUN_HISTORY_COLUMNS = """
-    as_of DATE, identity_id VARCHAR, name VARCHAR, is_ai BOOLEAN, risk_score DOUBLE, risk_tier VARCHAR,
+    as_of DATE, window_days INTEGER, identity_id VARCHAR, name VARCHAR, is_ai BOOLEAN, risk_score DOUBLE, risk_tier VARCHAR,
     blast_radius_score BIGINT, can_reach_admin BOOLEAN, unused_ratio DOUBLE, granted_actions BIGINT,
-    used_actions BIGINT, recommendations BIGINT
+    used_actions BIGINT, recommendations BIGINT, credential_issues BIGINT
 """
 
 

@@ -26,6 +26,8 @@ PROPOSALS_SCHEMA = {
     "diff": pl.String,
     "policy_file": pl.String,
 }
+# policy_file: where the report writes the document, relative to reports/<as-of>/ (null: nothing to write,
+# the identity used nothing and the recommendation is to retire it).
 
 
 def policy_file_name(name: str, identity_id: str) -> str:
@@ -49,8 +51,6 @@ def policy_file_name(name: str, identity_id: str) -> str:
     check_specs=[dg.AssetCheckSpec("proposals_allow_every_observed_call", asset=["marts", "policy_replay_denials"])],
 )
 def proposed_policies(context: dg.AssetExecutionContext, settings: RunSettings, warehouse: Warehouse):
-    as_of = settings.as_of_date(context)
-    policies_dir = warehouse.reports_dir(as_of) / "policies"
     with timed() as watch, warehouse.connect() as con:
         usage = con.sql("SELECT * FROM marts.identity_action_usage").pl()
         privilege = con.sql("SELECT * FROM marts.identity_privilege").pl()
@@ -58,13 +58,10 @@ def proposed_policies(context: dg.AssetExecutionContext, settings: RunSettings, 
         proposals = propose_policies(usage, passed, privilege)
         names = dict(privilege.select("identity_id", "name").iter_rows())
         rows = []
-        policies_dir.mkdir(parents=True, exist_ok=True)
         for identity_id, proposal in proposals.items():
             granted = usage.filter((pl.col("identity_id") == identity_id) & pl.col("is_granted"))
             diff = policy_diff(granted, proposal)
             file_name = policy_file_name(names.get(identity_id) or identity_id, identity_id)
-            if proposal.has_statements:
-                (policies_dir / file_name).write_text(proposal.document_json())
             rows.append({
                 "identity_id": identity_id,
                 "name": names.get(identity_id),
@@ -82,7 +79,7 @@ def proposed_policies(context: dg.AssetExecutionContext, settings: RunSettings, 
         denials = replay_all_denials(proposals, observed_calls(usage))
         denial_rows = replace_table(con, "marts.policy_replay_denials", denials)
     yield dg.MaterializeResult(asset_key=["marts", "proposed_policies"],
-                               metadata={"rows": proposal_rows, "seconds": watch.seconds, "directory": str(policies_dir)})
+                               metadata={"rows": proposal_rows, "seconds": watch.seconds})
     yield dg.MaterializeResult(asset_key=["marts", "policy_replay_denials"], metadata={"rows": denial_rows})
     yield dg.AssetCheckResult(asset_key=["marts", "policy_replay_denials"], check_name="proposals_allow_every_observed_call",
                               passed=denial_rows == 0, metadata={"denied_calls": denial_rows})

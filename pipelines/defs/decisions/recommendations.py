@@ -50,7 +50,12 @@ class GraphWhatIf:
         new_grants = self._grants_after(recommendation)
         replacement = None
         if new_grants is not None:
-            replacement = build_graph(**(self.inputs | {"grants": new_grants, "used_edges": None}))
+            inputs = self.inputs | {"grants": new_grants, "used_edges": None}
+            if change.keep_actions is not None:
+                # The generated policy replaces all of the identity's permissions, those of its groups too.
+                memberships = inputs["group_memberships"]
+                inputs["group_memberships"] = memberships.filter(pl.col("user_arn") != recommendation.identity_id)
+            replacement = build_graph(**inputs)
         edited = with_changes(self.base, recommendation.identity_id, replacement=replacement,
                               remove_edges=change.remove_edges, retire=change.retire)
         return blast_radius_of(edited, recommendation.identity_id)
