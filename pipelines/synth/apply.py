@@ -36,6 +36,11 @@ class ApplyError(Exception):
     """Why the proposals cannot be applied, in one line."""
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise ApplyError(message)
+
+
 @dataclass(frozen=True)
 class AppliedPolicy:
     """identity_id: the ARN whose policies are replaced. name: its name.
@@ -179,7 +184,7 @@ def apply_proposed_policies(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m pipelines.synth.apply",
         description="Apply the generated least-privilege policies to a copy of the inputs, for a second run.",
     )
@@ -188,11 +193,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("out", type=Path, metavar="OUT", help="where to write the rewritten copy (new or empty)")
     parser.add_argument("--identity", action="append", metavar="NAME",
                         help="an identity name or ARN (repeatable; default: every right_size_policy recommendation)")
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except ApplyError as error:
+        print(f"apply: error: {error}", file=sys.stderr)
+        return 2
     try:
         applied = apply_proposed_policies(args.sources, args.warehouse, args.out, identities=args.identity)
-    except (ApplyError, OSError, ValueError) as error:
-        print(f"apply: error: {str(error).splitlines()[0]}", file=sys.stderr)
+    except (ApplyError, OSError, ValueError, duckdb.Error) as error:
+        print(f"apply: error: {(str(error).splitlines() or [type(error).__name__])[0]}", file=sys.stderr)
         return 1
     print(f"applied {len(applied)} generated policies to {args.out}:")
     for policy in applied:
