@@ -31,14 +31,26 @@ BLAST_FEATURES = ("blast_radius_score", "reachable_identities", "reachable_sensi
                   "hops_to_admin")
 
 
-def unused_after(usage: pl.DataFrame, keep_actions: tuple[str, ...] | None, drop_services: tuple[str, ...]) -> dict:
-    """Granted / unused counts and the weighted unused ratio of one identity's ``identity_action_usage`` rows
-    once its grant is cut to ``keep_actions`` (when given) and ``drop_services`` are removed."""
+def _granted_after(usage: pl.DataFrame, keep_actions: tuple[str, ...] | None,
+                   drop_services: tuple[str, ...]) -> pl.DataFrame:
     granted = usage.filter(pl.col("is_granted"))
     if keep_actions is not None:
         granted = granted.filter(pl.col("action").is_in(list(keep_actions)))
     if drop_services:
         granted = granted.filter(~pl.col("service").is_in(list(drop_services)))
+    return granted
+
+
+def _observable_unused_share(granted: pl.DataFrame) -> float:
+    """1 − unobservable / unused over the granted rows (1 when nothing is unused), as in ``marts.identity_privilege``."""
+    unused = granted.filter(~(pl.col("is_used") | pl.col("is_used_inferred")))
+    return 1.0 - unused.filter(~pl.col("is_observable")).height / unused.height if unused.height else 1.0
+
+
+def unused_after(usage: pl.DataFrame, keep_actions: tuple[str, ...] | None, drop_services: tuple[str, ...]) -> dict:
+    """Granted / unused counts and the weighted unused ratio of one identity's ``identity_action_usage`` rows
+    once its grant is cut to ``keep_actions`` (when given) and ``drop_services`` are removed."""
+    granted = _granted_after(usage, keep_actions, drop_services)
     weights = granted.select(
         pl.col("access_level").replace_strict(ACCESS_LEVEL_WEIGHTS, default=UNKNOWN_ACCESS_LEVEL_WEIGHT,
                                               return_dtype=pl.Float64).alias("weight"),
@@ -53,12 +65,30 @@ def unused_after(usage: pl.DataFrame, keep_actions: tuple[str, ...] | None, drop
     }
 
 
+def confidence_after(confidence: float | None, usage: pl.DataFrame, keep_actions: tuple[str, ...] | None,
+                     drop_services: tuple[str, ...]) -> float | None:
+    """``unused_confidence`` once the grant is cut: window coverage × the observable share of what stays unused.
+
+    After a right-sizing what stays unused is often only what CloudTrail cannot see (data events), so the share
+    changes; the coverage does not, and is read back from the confidence before. Where no unused action was observable
+    before, none is after (what stays unused is a subset), and the confidence stays as it was (0)."""
+    if confidence is None:
+        return None
+    share_before = _observable_unused_share(usage.filter(pl.col("is_granted")))
+    if share_before == 0:
+        return confidence
+    share_after = _observable_unused_share(_granted_after(usage, keep_actions, drop_services))
+    return round(confidence / share_before * share_after, 4)
+
+
 def features_after(features: dict, recommendation: Recommendation, usage: pl.DataFrame, blast: dict | None) -> dict:
     """The identity's risk features as they would be once the recommendation is applied."""
     change = recommendation.change
     after = dict(features) | {k: v for k, v in change.features.items() if v != RECOMPUTED}
     if change.keep_actions is not None or change.drop_services:
         after |= unused_after(usage, change.keep_actions, change.drop_services)
+        after["unused_confidence"] = confidence_after(features.get("unused_confidence"), usage, change.keep_actions,
+                                                      change.drop_services)
     if change.changes_graph and blast is not None:
         after |= {k: blast[k] for k in BLAST_FEATURES}
         if not blast["can_reach_admin"]:
