@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 ACCOUNT = "111122223333"
 
 
@@ -164,6 +167,9 @@ INVENTORY_HEADER = (
 
 
 def inventory_row(identity_id: str, **fields) -> str:
+    """One CSV line, quoted as spreadsheet exports quote (fields with commas or quotes)."""
     columns = INVENTORY_HEADER.split(",")
     values = {"identity_id": identity_id, **fields}
-    return ",".join(str(values.get(c, "")) for c in columns)
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow([str(values.get(c, "")) for c in columns])
+    return line.getvalue()

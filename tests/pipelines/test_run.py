@@ -155,7 +155,7 @@ def test_group_policies_are_inherited_by_members(warehouse):
 
 def test_the_report_is_written(warehouse):
     page = (warehouse / "reports" / "2026-11-27" / "report.html").read_text()
-    assert 'id="ai-identities"' in page and "triage-bot" in page
+    assert 'id="riskiest"' in page and "triage-bot" in page
     assert (warehouse / "reports" / "2026-11-27" / "report.md").read_text().startswith("# Overreach report, 2026-11-27")
 
 
