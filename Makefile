@@ -9,7 +9,7 @@ SOURCES   ?= data/sample
 AS_OF     ?= 2026-11-27
 ARGS      ?=
 
-.PHONY: run test ui sample clean
+.PHONY: run test ui sample bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ ui: $(STAMP)
 
 sample: $(STAMP)
 	$(BIN)/python -m pipelines.synth.sample data/sample
+
+# Sizes S / M / L (ARGS="--sizes S,M"); results are appended to docs/benchmarks.md.
+bench: $(STAMP)
+	$(BIN)/python bench/run_bench.py $(ARGS)
 
 clean:
 	rm -rf $(WAREHOUSE) .pytest_cache

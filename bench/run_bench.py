@@ -1,0 +1,538 @@
+"""``make bench``: how Overreach scales on this machine. A script, not a test.
+
+    .venv/bin/python bench/run_bench.py [--sizes S,M,L] [--keep] [--no-blast-radius]
+
+For each size (``SIZES``): write a 90-day synthetic organisation and one more day
+(``pipelines.synth.scale``), then measure
+
+- generation: seconds and events written per second;
+- the history night (``overreach run`` as a child process): wall seconds, the
+  child's peak RSS, and ingest events/s = events / (``landing/cloudtrail`` +
+  ``core/access_events`` seconds, read from the CLI's progress lines);
+- the floor for the same input: gunzip of the same files, then DuckDB reading the
+  same records as JSON Lines with the pipeline's columns (``sql/landing/cloudtrail_read.sql``)
+  grouped by identity and action (the JSON Lines are written outside the timed
+  region, a chunk of days at a time to bound the disk used), and our ratio to it;
+- a 1-new-day night over the history (history + day into the history's
+  warehouse) against that day alone (IAM, inventory and the day into a fresh one).
+
+Once per invocation: expansion of 1,000 distinct policies
+(``models.iam.policy.expand_policies``) and the blast radius of every principal of
+a 50,000-identity organisation (``models.graph``: ``build_graph`` and
+``blast_radius`` on the warehouse the pipeline builds for it).
+
+Every pipeline run is watched: past ``--memory-limit-gib`` of RSS it is killed and
+reported as such, so a run that would exhaust the machine says so instead.
+Results are printed and appended to ``docs/benchmarks.md`` with the date and the
+machine. Generated data goes under ``bench-data/`` (git-ignored) and is deleted
+after each size unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import duckdb  # noqa: E402
+import orjson  # noqa: E402
+import polars as pl  # noqa: E402
+
+from pipelines.synth import scale  # noqa: E402
+from pipelines.synth.scale_org import build_organisation, policy_documents  # noqa: E402
+
+BENCH_DATA = REPO / "bench-data"
+RESULTS = REPO / "docs" / "benchmarks.md"
+HISTORY_DAYS = 90
+END = date(2026, 11, 27)
+NEXT_DAY = END + timedelta(days=1)
+CLOUDTRAIL_READ_SQL = REPO / "sql" / "landing" / "cloudtrail_read.sql"
+INGEST_STEPS = ("landing/cloudtrail", "core/access_events")
+FLOOR_CHUNK_BYTES = 4 * 2**30  # JSON Lines written (and deleted) this much at a time for the floor
+POLICY_COUNT = 1_000
+BLAST_IDENTITIES = 50_000
+PROGRESS_LINE = re.compile(r"^  (?P<asset>\S+)\s+(?P<rows>\d*) rows(?:\s+(?P<seconds>[\d.]+) s)?\s*$")
+
+
+@dataclass(frozen=True)
+class BenchSize:
+    """One row of the size table: events over the 90-day history, and the organisation's size."""
+
+    name: str
+    events: int
+    identities: int
+    accounts: int
+    policies: int
+    files_per_day: int
+
+    @property
+    def events_per_day(self) -> int:
+        return math.ceil(self.events / HISTORY_DAYS)
+
+
+SIZES = {s.name: s for s in (
+    BenchSize("XS", events=20_000, identities=100, accounts=2, policies=30, files_per_day=4),  # a smoke check
+    BenchSize("S", events=1_000_000, identities=1_000, accounts=3, policies=300, files_per_day=12),
+    BenchSize("M", events=10_000_000, identities=10_000, accounts=10, policies=2_000, files_per_day=24),
+    BenchSize("L", events=30_000_000, identities=50_000, accounts=20, policies=5_000, files_per_day=24),
+)}
+
+
+# --- running the pipeline as a child, watched ------------------------------------------------
+
+
+@dataclass
+class PipelineRun:
+    """One ``overreach run``: wall time, the child's peak RSS, and the seconds and rows each asset printed."""
+
+    wall_seconds: float
+    peak_rss_bytes: int
+    exit_code: int
+    steps: dict[str, float] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    killed_for_memory: bool = False
+    last_step: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.killed_for_memory
+
+    def seconds_of(self, steps: tuple[str, ...]) -> float:
+        return sum(self.steps.get(step, 0.0) for step in steps)
+
+    def slowest(self, count: int = 5) -> list[tuple[str, float]]:
+        return sorted(self.steps.items(), key=lambda item: -item[1])[:count]
+
+    def outcome(self) -> str:
+        if self.killed_for_memory:
+            return f"killed above the memory guard after {self.last_step or 'start'}"
+        return "ok" if self.exit_code == 0 else f"failed (exit {self.exit_code}) after {self.last_step or 'start'}"
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def _watch_memory(pid: int, limit_bytes: int, tripped: threading.Event, done: threading.Event) -> None:
+    while not done.wait(0.5):
+        if _rss_bytes(pid) > limit_bytes:
+            tripped.set()
+            os.kill(pid, signal.SIGKILL)  # the child, by its own id; SIGTERM waits for DuckDB to yield
+            return
+
+
+def run_pipeline(sources: list[Path], warehouse: Path, as_of: date, log: Path, memory_limit_bytes: int) -> PipelineRun:
+    """``overreach run SOURCES --warehouse W --as-of D`` in a child process; its own rusage gives the peak RSS."""
+    command = [sys.executable, "-m", "pipelines.cli", "run", *map(str, sources), "--warehouse", str(warehouse),
+               "--as-of", as_of.isoformat()]
+    tripped, done = threading.Event(), threading.Event()
+    with log.open("w") as output:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
+        watcher = threading.Thread(target=_watch_memory, args=(child.pid, memory_limit_bytes, tripped, done),
+                                   daemon=True)
+        watcher.start()
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        done.set()
+        watcher.join()
+    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
+    run = PipelineRun(wall, usage.ru_maxrss * 1024, child.returncode, killed_for_memory=tripped.is_set())
+    for line in log.read_text().splitlines():
+        match = PROGRESS_LINE.match(line)
+        if match:
+            run.last_step = match["asset"]
+            if match["seconds"]:
+                run.steps[match["asset"]] = float(match["seconds"])
+            if match["rows"]:
+                run.rows[match["asset"]] = int(match["rows"])
+    return run
+
+
+# --- the floor ---------------------------------------------------------------------------------
+
+
+def _pipeline_columns() -> str:
+    """The ``columns = {...}`` struct the pipeline reads CloudTrail with, taken from its SQL file."""
+    found = re.search(r"columns\s*=\s*(\{.*?\})\s*\)", CLOUDTRAIL_READ_SQL.read_text(), re.S)
+    if not found:
+        raise SystemExit(f"no columns struct in {CLOUDTRAIL_READ_SQL}")
+    return found[1]
+
+
+def _floor_query(columns: str) -> str:
+    # Identity as the pipeline attributes it (the role for sessions), action as event source prefix + name.
+    return f"""
+        SELECT coalesce(json_extract_string(userIdentity, '$.sessionContext.sessionIssuer.arn'),
+                        json_extract_string(userIdentity, '$.arn')) AS identity,
+               split_part(eventSource, '.', 1) || ':' || eventName AS action,
+               count(*) AS events
+        FROM read_json($files, format = 'newline_delimited', columns = {columns})
+        GROUP BY ALL
+    """
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The fastest known way to these records in columns: gunzip, then DuckDB on JSON Lines."""
+
+    gunzip_seconds: float
+    duckdb_seconds: float
+    json_bytes: int
+    groups: int
+
+    @property
+    def seconds(self) -> float:
+        return self.gunzip_seconds + self.duckdb_seconds
+
+
+def _trail_files(root: Path) -> list[Path]:
+    return sorted(root.glob("AWSLogs/**/*.json.gz"))
+
+
+def time_gunzip(files: list[Path]) -> tuple[float, int]:
+    """Seconds to read and decompress every file (the output is dropped), and the bytes it gave."""
+    total = 0
+    started = time.perf_counter()
+    for path in files:
+        total += len(gzip.decompress(path.read_bytes()))
+    return time.perf_counter() - started, total
+
+
+def _write_json_lines(files: list[Path], target: Path) -> None:
+    with target.open("wb") as out:
+        for path in files:
+            for record in orjson.loads(gzip.decompress(path.read_bytes()))["Records"]:
+                out.write(orjson.dumps(record) + b"\n")
+
+
+def _chunks_by_day(files: list[Path], json_bytes: int) -> list[list[Path]]:
+    """The files in chunks of whole days, each about ``FLOOR_CHUNK_BYTES`` of JSON at most."""
+    by_day: dict[str, list[Path]] = {}
+    for path in files:
+        by_day.setdefault("/".join(path.parts[-4:-1]), []).append(path)
+    days_per_chunk = max(1, int(len(by_day) * FLOOR_CHUNK_BYTES / max(json_bytes, 1)))
+    days = sorted(by_day)
+    return [[p for d in days[i:i + days_per_chunk] for p in by_day[d]] for i in range(0, len(days), days_per_chunk)]
+
+
+def measure_floor(root: Path, scratch: Path) -> Floor:
+    files = _trail_files(root)
+    gunzip_seconds, json_bytes = time_gunzip(files)
+    query = _floor_query(_pipeline_columns())
+    scratch.mkdir(parents=True, exist_ok=True)
+    duckdb_seconds, groups = 0.0, 0
+    with duckdb.connect(config={"memory_limit": "4GB"}) as con:  # the pipeline's own limit
+        for number, chunk in enumerate(_chunks_by_day(files, json_bytes)):
+            target = scratch / f"chunk-{number:03d}.jsonl"
+            _write_json_lines(chunk, target)  # not timed: the floor starts from JSON Lines
+            started = time.perf_counter()
+            groups += len(con.execute(query, {"files": [str(target)]}).fetchall())
+            duckdb_seconds += time.perf_counter() - started
+            target.unlink()
+    return Floor(gunzip_seconds, duckdb_seconds, json_bytes, groups)
+
+
+# --- one size --------------------------------------------------------------------------------------
+
+
+@dataclass
+class SizeResult:
+    size: BenchSize
+    events: int
+    trail_files: int
+    trail_bytes: int
+    generate_seconds: float
+    history: PipelineRun
+    floor: Floor
+    night: PipelineRun
+    day_alone: PipelineRun
+
+    @property
+    def ingest_seconds(self) -> float:
+        return self.history.seconds_of(INGEST_STEPS)
+
+    @property
+    def ingest_events_per_second(self) -> float:
+        return self.events / self.ingest_seconds if self.ingest_seconds else 0.0
+
+
+def _generate(size: BenchSize, out: Path, **dates) -> scale.ScaleSummary:
+    config = scale.ScaleConfig(accounts=size.accounts, identities=size.identities, policies=size.policies,
+                               days=dates.pop("days", HISTORY_DAYS), events_per_day=size.events_per_day,
+                               files_per_day=size.files_per_day, **dates)
+    return scale.generate(config, out)
+
+
+def bench_size(size: BenchSize, memory_limit_bytes: int) -> SizeResult:
+    root = BENCH_DATA / size.name
+    shutil.rmtree(root, ignore_errors=True)
+    history_dir, day_dir = root / "history", root / "day"
+    print(f"[{size.name}] generating {size.events_per_day * HISTORY_DAYS:,} events over {HISTORY_DAYS} days, "
+          f"{size.identities:,} identities ...", flush=True)
+    history = _generate(size, history_dir, end_date=END)
+    _generate(size, day_dir, days=1, start_date=NEXT_DAY, cloudtrail_only=True)
+    _say(size, f"generated in {history.seconds:.1f} s ({history.events_per_second:,.0f} events/s); "
+               f"running the history night ...")
+    history_run = run_pipeline([history_dir], root / "warehouse", END, root / "history.log", memory_limit_bytes)
+    _say(size, f"history night {history_run.outcome()} in {history_run.wall_seconds:.1f} s; measuring the floor ...")
+    floor = measure_floor(history_dir, root / "floor")
+    _say(size, f"floor {floor.seconds:.1f} s; a 1-new-day night, then the day alone ...")
+    night = run_pipeline([history_dir, day_dir], root / "warehouse", NEXT_DAY, root / "night.log", memory_limit_bytes)
+    alone = run_pipeline([history_dir / "iam", history_dir / "inventory", day_dir], root / "warehouse-day",
+                         NEXT_DAY, root / "day.log", memory_limit_bytes)
+    return SizeResult(size, history.events, history.trail_files, sum(p.stat().st_size for p in
+                                                                         _trail_files(history_dir)),
+                      history.seconds, history_run, floor, night, alone)
+
+
+def _say(size: BenchSize, text: str) -> None:
+    print(f"[{size.name}] {text}", flush=True)
+
+
+# --- policies and blast radius -------------------------------------------------------------------
+
+
+def bench_policy_expansion() -> tuple[float, int]:
+    """Seconds to expand ``POLICY_COUNT`` distinct generated policies (narrow, wildcard, broad), and rows."""
+    from models.iam.catalog import catalog_actions
+    from models.iam.policy import expand_policies
+
+    org = build_organisation(seed="bench-policies", accounts=5, identities=2 * POLICY_COUNT, policies=POLICY_COUNT)
+    documents = policy_documents(org)
+    frame = pl.DataFrame({"policy_id": list(documents), "document": [json.dumps(d) for d in documents.values()]})
+    catalog_actions()  # the one-off catalog load is not what is measured
+    started = time.perf_counter()
+    expanded = expand_policies(frame)
+    return time.perf_counter() - started, expanded.height
+
+
+def _graph_api():
+    try:
+        from models.graph import blast_radius, build_graph
+    except ImportError:
+        return None
+    return build_graph, blast_radius
+
+
+@dataclass(frozen=True)
+class BlastResult:
+    identities: int
+    outcome: str
+    principals: int = 0
+    build_seconds: float = 0.0
+    blast_seconds: float = 0.0
+    pipeline: PipelineRun | None = None
+
+
+def bench_blast_radius(identities: int, memory_limit_bytes: int) -> BlastResult:
+    """Blast radius of every principal of an ``identities``-strong organisation: the pipeline
+    builds its warehouse (IAM, inventory, one day of events), then ``build_graph`` and
+    ``blast_radius`` are timed here on the warehouse's frames."""
+    api = _graph_api()
+    if api is None:
+        return BlastResult(identities, "not available yet (models.graph has no blast_radius)")
+    build_graph, blast_radius = api
+    root = BENCH_DATA / "blast"
+    shutil.rmtree(root, ignore_errors=True)
+    accounts = max(1, identities // 2_500)
+    scale.generate(scale.ScaleConfig(accounts=accounts, identities=identities, policies=identities // 10, days=1,
+                                     events_per_day=identities, end_date=END), root / "org")
+    run = run_pipeline([root / "org"], root / "warehouse", END, root / "run.log", memory_limit_bytes)
+    if not run.ok:
+        return BlastResult(identities, f"not measured: the pipeline run for its inputs was {run.outcome()}",
+                           pipeline=run)
+    from pipelines.sql import query_frame
+
+    with duckdb.connect(str(root / "warehouse" / "overreach.duckdb"), read_only=True) as con:
+        inputs = dict(
+            identities=query_frame(con, "queries/graph_identities"),
+            group_memberships=con.sql("SELECT user_arn, group_arn FROM core.group_memberships").pl(),
+            grants=con.sql("SELECT * FROM core.grants").pl(),
+            resources=con.sql("SELECT resource_arn, service, sensitivity_tier FROM core.resources").pl(),
+            workloads=query_frame(con, "queries/workloads"),
+        )
+    started = time.perf_counter()
+    graph = build_graph(**inputs)
+    built = time.perf_counter()
+    frame = blast_radius(graph)
+    finished = time.perf_counter()
+    shutil.rmtree(root, ignore_errors=True)
+    return BlastResult(identities, "ok", frame.height, built - started, finished - built, run)
+
+
+# --- the report ------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": platform.machine(),
+        "cpus": str(os.cpu_count()),
+        "memory": f"{int(meminfo[1]) / 2**20:.1f} GiB",
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "polars": pl.__version__,
+        "commit": commit.stdout.strip() or "unknown",
+        "load": " / ".join(f"{load:.1f}" for load in os.getloadavg()),
+    }
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB"
+
+
+def _ratio(ours: float, base: float) -> str:
+    return f"{ours / base:.1f}x" if base and ours else "n/a"
+
+
+def _run_cell(run: PipelineRun) -> str:
+    return f"{run.wall_seconds:.1f}" if run.ok else f"{run.wall_seconds:.1f} ({run.outcome()})"
+
+
+def size_rows(results: list[SizeResult]) -> list[str]:
+    header = ("| size | events | identities | trail files (MB gz) | generate s (events/s) | history night s "
+              "| peak RSS | ingest s | ingest events/s | floor s (gunzip + DuckDB) | ingest / floor "
+              "| end-to-end / floor | 1-new-day night s | that day alone s | night / day alone |")
+    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    for r in results:
+        lines.append(
+            f"| {r.size.name} | {r.events:,} | {r.size.identities:,} | {r.trail_files:,} ({r.trail_bytes / 1e6:,.0f}) "
+            f"| {r.generate_seconds:.1f} ({r.events / r.generate_seconds:,.0f}) | {_run_cell(r.history)} "
+            f"| {_gib(r.history.peak_rss_bytes)} | {r.ingest_seconds:.1f} | {r.ingest_events_per_second:,.0f} "
+            f"| {r.floor.seconds:.1f} ({r.floor.gunzip_seconds:.1f} + {r.floor.duckdb_seconds:.1f}) "
+            f"| {_ratio(r.ingest_seconds, r.floor.seconds)} | {_ratio(r.history.wall_seconds, r.floor.seconds)} "
+            f"| {_run_cell(r.night)} | {_run_cell(r.day_alone)} "
+            f"| {_ratio(r.night.wall_seconds, r.day_alone.wall_seconds)} |")
+    return lines
+
+
+def slowest_rows(results: list[SizeResult]) -> list[str]:
+    lines = []
+    for r in results:
+        steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in r.history.slowest())
+        lines.append(f"- {r.size.name}, slowest steps of the history night: {steps}")
+    return lines
+
+
+INTRO = """# Benchmarks
+
+Written by `make bench` (`bench/run_bench.py`); each run appends a section. Sizes:
+S = 1M events / 1k identities, M = 10M / 10k, L = 30M / 50k, always over a 90-day
+history from `pipelines/synth/scale.py` (gzip level 1).
+
+- **history night**: `overreach run` on the history, wall seconds and the child's peak RSS.
+- **ingest**: `landing/cloudtrail` + `core/access_events` seconds from the CLI's progress lines;
+  events/s is events over those seconds.
+- **floor**: gunzip of the same files (Python `gzip`, one core) plus DuckDB reading the same
+  records as JSON Lines with the pipeline's columns (`sql/landing/cloudtrail_read.sql`),
+  grouped by identity and action (JSON Lines written outside the timed region, in chunks of
+  days of at most 4 GiB, DuckDB's memory limit 4 GB as in the pipeline). Target: ingest
+  within 1.5x of the floor.
+- **1-new-day night**: the history plus one more day into the history's warehouse (which the
+  history night just built), against that day alone (with IAM and inventory) into a fresh
+  warehouse. Target: within 1.3x. Without incremental ingestion a night re-reads the whole
+  history and this ratio is about the history's size over a day's; with it (landing reused by
+  content hash, events rebuilt only for changed days) the ratio shows what a night still
+  recomputes over the whole window.
+- **policy expansion**: `models.iam.policy.expand_policies` on 1,000 distinct generated
+  policies (narrow, wildcard and broad), catalog already loaded.
+- **blast radius**: `models.graph.build_graph` + `blast_radius` for every principal of a
+  50,000-identity organisation, on the warehouse the pipeline builds for it. Target: under 60 s.
+
+Every pipeline run is killed past the bench's memory guard (8 GiB unless `--memory-limit-gib`);
+such a run is reported as killed, with the last step it finished. The load average is recorded:
+above the CPU count, other jobs shared the machine and every figure is slower than on an idle one.
+"""
+
+
+def write_results(path: Path, info: dict[str, str], results: list[SizeResult], policy: tuple[float, int] | None,
+                  blast: BlastResult | None, notes: list[str]) -> str:
+    lines = [f"## {info['date']}", "",
+             f"Machine: {info['machine']}, {info['cpus']} CPUs, {info['memory']}; Python {info['python']}, "
+             f"DuckDB {info['duckdb']}, Polars {info['polars']}; commit {info['commit']}; "
+             f"load average (1 / 5 / 15 min) at start {info['load']}, at end {machine()['load']}.", ""]
+    if results:
+        lines += size_rows(results) + [""] + slowest_rows(results) + [""]
+    if policy:
+        lines.append(f"- Policy expansion, {POLICY_COUNT:,} distinct policies: {policy[0]:.2f} s ({policy[1]:,} rows).")
+    if blast:
+        if blast.outcome == "ok":
+            total = blast.build_seconds + blast.blast_seconds
+            lines.append(f"- Blast radius, {blast.principals:,} principals: {total:.1f} s "
+                         f"(build_graph {blast.build_seconds:.1f} s, blast_radius {blast.blast_seconds:.1f} s).")
+        else:
+            extra = ""
+            if blast.pipeline is not None:
+                extra = (f" (peak RSS {_gib(blast.pipeline.peak_rss_bytes)} after {blast.pipeline.wall_seconds:.0f} s; "
+                         f"last step finished: {blast.pipeline.last_step})")
+            lines.append(f"- Blast radius, {blast.identities:,} identities: {blast.outcome}{extra}.")
+    lines += [f"- {note}" for note in notes]
+    section = "\n".join(lines) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = path.read_text() if path.exists() else INTRO
+    path.write_text(existing.rstrip() + "\n\n" + section)
+    return section
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="S", help="comma-separated, from " + ",".join(SIZES) + " (default S)")
+    parser.add_argument("--keep", action="store_true", help="keep bench-data/<size> after measuring")
+    parser.add_argument("--no-policies", action="store_true", help="skip the policy expansion measure")
+    parser.add_argument("--no-blast-radius", action="store_true", help="skip the blast radius measure")
+    parser.add_argument("--blast-identities", type=int, default=BLAST_IDENTITIES)
+    parser.add_argument("--memory-limit-gib", type=float, default=8.0, help="kill a pipeline run past this RSS")
+    parser.add_argument("--note", action="append", default=[], help="a line to add to the results section")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to append (default docs/benchmarks.md)")
+    args = parser.parse_args(argv)
+    names = [n.strip().upper() for n in args.sizes.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SIZES]
+    if unknown:
+        parser.error(f"unknown sizes {unknown}; choose from {sorted(SIZES)}")
+    limit = int(args.memory_limit_gib * 2**30)
+    info = machine()
+    results = []
+    for name in names:
+        result = bench_size(SIZES[name], limit)
+        results.append(result)
+        print("\n".join(size_rows([result]) + slowest_rows([result])), flush=True)
+        if not args.keep:
+            shutil.rmtree(BENCH_DATA / name, ignore_errors=True)
+    policy = None if args.no_policies else bench_policy_expansion()
+    if policy:
+        print(f"policy expansion, {POLICY_COUNT} policies: {policy[0]:.2f} s", flush=True)
+    blast = None if args.no_blast_radius else bench_blast_radius(args.blast_identities, limit)
+    if blast:
+        print(f"blast radius: {blast.outcome}", flush=True)
+    print("\n" + write_results(args.results, info, results, policy, blast, args.note))
+    print(f"appended to {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
