@@ -3,10 +3,10 @@
 A night rebuilds only the days whose set of source files changed (new files, a
 back-filled day, a file that disappeared); every other day keeps its Parquet file
 and its rollup rows. ``ops.event_days`` is the manifest: for each day, the digest
-of the files that made it and the events file that holds it. Event files are
-named by that digest, so a rebuild never overwrites a file the published
-warehouse still reads; files no published manifest names are removed after
-publication (``remove_unreferenced_event_files``).
+of the files that made it and the events file that holds it. A rebuild writes into
+a directory named by the digests it rebuilt, so it never overwrites a file the
+published warehouse still reads; files no published manifest names are removed
+after publication (``remove_unreferenced_event_files``).
 """
 
 from __future__ import annotations
@@ -90,6 +90,11 @@ def _ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM ({sql_text(f'{schema}/{name}')}) LIMIT 0")
 
 
+# Days are rebuilt in batches of at most this many landed records: one pass of DuckDB statements per batch
+# (not per day) keeps a first load fast, and the bound keeps its memory flat however long the history.
+BATCH_RECORDS = 2_000_000
+
+
 def refresh_events(
     con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], landing_dir: Path, events_dir: Path, scratch_dir: Path
 ) -> RefreshSummary:
@@ -101,18 +106,40 @@ def refresh_events(
     _ensure_rollups(con)
     wanted = plan_days(outcomes)
     known = dict(con.execute("SELECT event_day::VARCHAR, sources_digest FROM ops.event_days").fetchall())
+    files = dict(con.execute("SELECT event_day::VARCHAR, events_file FROM ops.event_days").fetchall())
     rebuilt = [
         plan for day, plan in wanted.items()
-        if known.get(day) != plan.digest or not (events_dir / day / f"{plan.digest}.parquet").exists()
+        if known.get(day) != plan.digest or not Path(files.get(day) or "/nonexistent").exists()
     ]
     removed = sorted(set(known) - set(wanted))
     for day in removed:
         _forget_day(con, day)
-    for plan in rebuilt:
-        _rebuild_day(con, plan, landing_dir / "records", events_dir)
+    records = _records_by_day(outcomes)
+    for batch in _batches(rebuilt, records):
+        _rebuild_days(con, batch, landing_dir / "records", events_dir)
     _publish_view(con)
     events = scalar(con, "SELECT coalesce(sum(events), 0) FROM ops.event_days")
     return RefreshSummary(len(wanted), len(rebuilt), len(removed), events)
+
+
+def _records_by_day(outcomes: list[FileOutcome]) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for outcome in outcomes:
+        for day, count in outcome.records_by_day.items():
+            totals[day] += count
+    return totals
+
+
+def _batches(plans: list[DayPlan], records: dict[str, int]) -> list[list[DayPlan]]:
+    batches: list[list[DayPlan]] = []
+    size = BATCH_RECORDS
+    for plan in plans:
+        if size + records.get(plan.day, 0) > BATCH_RECORDS and (not batches or batches[-1]):
+            batches.append([])
+            size = 0
+        batches[-1].append(plan)
+        size += records.get(plan.day, 0)
+    return [b for b in batches if b]
 
 
 def _forget_day(con: duckdb.DuckDBPyConnection, day: str) -> None:
@@ -122,21 +149,27 @@ def _forget_day(con: duckdb.DuckDBPyConnection, day: str) -> None:
     con.execute("DELETE FROM ops.event_day_files WHERE event_day = $day::DATE", {"day": day})
 
 
-def _rebuild_day(con: duckdb.DuckDBPyConnection, plan: DayPlan, records_dir: Path, events_dir: Path) -> None:
-    files = [str(p) for key in plan.source_keys for p in sorted((records_dir / f"source_key={key}").glob("*.parquet"))]
+def _rebuild_days(con: duckdb.DuckDBPyConnection, batch: list[DayPlan], records_dir: Path, events_dir: Path) -> None:
+    """Rebuild the batch's days: one read of their landed files, one day file each, their rollups and manifest."""
+    days = [plan.day for plan in batch]
+    keys = sorted({key for plan in batch for key in plan.source_keys})
+    files = [str(p) for key in keys for p in sorted((records_dir / f"source_key={key}").glob("*.parquet"))]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE day_landing AS "
-        "SELECT * FROM read_parquet($files, hive_partitioning = true, union_by_name = true) WHERE event_day = $day::DATE",
-        {"files": files, "day": plan.day},
+        "SELECT * FROM read_parquet($files, hive_partitioning = true, union_by_name = true) "
+        "WHERE list_contains($days::DATE[], event_day)",
+        {"files": files, "days": days},
     ).fetchall()
     run_sql(con, "core/access_events_day")
-    target = events_dir / plan.day / f"{plan.digest}.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    token = hashlib.sha256("|".join(plan.digest for plan in batch).encode()).hexdigest()[:20]
+    target = events_dir / f"batch-{token}"
+    events_dir.mkdir(parents=True, exist_ok=True)
     con.execute(
         "COPY (SELECT * EXCLUDE (copy_number) FROM day_events WHERE copy_number = 1 ORDER BY event_time, event_id) "
-        f"TO {_quoted(target)} (FORMAT parquet)"
+        f"TO {_quoted(target)} (FORMAT parquet, PARTITION_BY (event_day), WRITE_PARTITION_COLUMNS true, OVERWRITE true)"
     )
-    _forget_day(con, plan.day)
+    for day in days:
+        _forget_day(con, day)
     for table in ROLLUPS:
         schema, name = table.split(".")
         con.execute(f"INSERT INTO {table} {sql_text(f'{schema}/{name}')}")
@@ -144,10 +177,18 @@ def _rebuild_day(con: duckdb.DuckDBPyConnection, plan: DayPlan, records_dir: Pat
         "INSERT INTO ops.event_day_files SELECT event_day, source_key, count(*), count(*) FILTER (WHERE copy_number > 1) "
         "FROM day_events GROUP BY ALL"
     )
+    manifest = [
+        (plan.day, plan.digest, len(plan.source_keys), str(target / f"event_day={plan.day}" / "data_0.parquet"))
+        for plan in batch
+    ]
     con.execute(
-        "INSERT INTO ops.event_days SELECT $day::DATE, $digest, $files, count(*) FILTER (WHERE copy_number = 1), $path "
-        "FROM day_events",
-        {"day": plan.day, "digest": plan.digest, "files": len(plan.source_keys), "path": str(target)},
+        "INSERT INTO ops.event_days "
+        "SELECT m.day::DATE, m.digest, m.files, coalesce(e.events, 0), m.path "
+        "FROM (SELECT unnest($days) AS day, unnest($digests) AS digest, unnest($counts) AS files, unnest($paths) AS path) AS m "
+        "LEFT JOIN (SELECT event_day, count(*) FILTER (WHERE copy_number = 1) AS events FROM day_events GROUP BY ALL) AS e "
+        "ON e.event_day = m.day::DATE",
+        {"days": [m[0] for m in manifest], "digests": [m[1] for m in manifest], "counts": [m[2] for m in manifest],
+         "paths": [m[3] for m in manifest]},
     )
 
 
@@ -175,8 +216,11 @@ def remove_unreferenced_event_files(con: duckdb.DuckDBPyConnection, events_dir: 
     """Delete day files no manifest row names (left by rebuilt days or failed runs); return how many."""
     referenced = {Path(row[0]) for row in con.execute("SELECT events_file FROM ops.event_days").fetchall()}
     removed = 0
-    for path in events_dir.glob("*/*.parquet"):
+    for path in events_dir.rglob("*.parquet"):
         if path not in referenced:
             path.unlink()
             removed += 1
+    for directory in sorted((d for d in events_dir.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts)):
+        if not any(directory.iterdir()):
+            directory.rmdir()
     return removed

@@ -108,5 +108,5 @@ def test_incremental_nights_give_the_warehouse_a_fresh_run_gives(tmp_path):
     nightly, fresh = content("nightly"), content("fresh")
     assert nightly == fresh
     assert nightly["events"] == [("e1",), ("e2",), ("e3",)]
-    assert list((tmp_path / "nightly" / "events").glob("*/*.parquet")) != []
-    assert len(list((tmp_path / "nightly" / "events").glob("*/*.parquet"))) == 2  # the replaced day file is gone
+    day_files = sorted(p.parent.name for p in (tmp_path / "nightly" / "events").rglob("*.parquet"))
+    assert day_files == ["event_day=2026-11-01", "event_day=2026-11-02"]  # the replaced day file is gone
