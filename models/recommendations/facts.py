@@ -67,7 +67,7 @@ def build_facts(
             proposal_actions=tuple(proposal["actions"]) if proposal else (),
             edges=tuple(
                 Edge(e["target_id"], e["target_name"], e["edge_type"], e["method"], e["reason"], bool(e["is_used"]),
-                     bool(e["is_unused_admin_edge"]))
+                     bool(e["is_unused_admin_edge"]), e.get("target_environment"))
                 for e in edges.get(identity_id, [])
             ),
             credentials=tuple(

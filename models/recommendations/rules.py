@@ -43,6 +43,7 @@ class Edge:
     reason: str
     is_used: bool
     leads_to_admin_unused: bool
+    target_environment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -305,7 +306,11 @@ def _separate_environments(facts: IdentityFacts, config: RiskConfig) -> list[Rec
     other = facts.features.get("reaches_other_environments")
     if not other:
         return []
-    crossing = [e for e in facts.edges if e.target_id and e.edge_type in ("CAN_ASSUME", "CAN_ESCALATE")]
+    crossing = [
+        e for e in facts.edges
+        if e.edge_type in ("CAN_ASSUME", "CAN_ESCALATE")
+        and e.target_environment is not None and e.target_environment != facts.environment
+    ]
     action = f"Keep {facts.name} ({facts.environment}) out of {other}: remove its way into that environment."
     evidence = "; ".join(e.reason for e in crossing[:3]) or f"reaches {other}"
     return [_recommendation("separate_environments", facts, action, evidence, Change(

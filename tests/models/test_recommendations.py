@@ -114,9 +114,10 @@ def credential(*, credential_id: str = "AKIAEXAMPLE0000001", credential_type: st
 
 
 def edge(*, target: str, account: str = ACCOUNT, edge_type: str = "CAN_ASSUME", method: str = "sts:AssumeRole",
-         reason: str | None = None, is_used: bool = False, leads_to_admin_unused: bool = False) -> Edge:
+         reason: str | None = None, is_used: bool = False, leads_to_admin_unused: bool = False,
+         environment: str | None = None) -> Edge:
     return Edge(role_arn(target, account), target, edge_type, method,
-                reason or f"trust policy of {target} allows triage-bot", is_used, leads_to_admin_unused)
+                reason or f"trust policy of {target} allows triage-bot", is_used, leads_to_admin_unused, environment)
 
 
 def only(recommendations: list[Recommendation]) -> Recommendation:
@@ -438,8 +439,10 @@ def test_split_shared_identity_near_misses():
 
 
 def test_separate_environments():
-    into_prod = edge(target="prod-deployer", is_used=True, reason="trust policy of prod-deployer allows triage-bot")
-    dev_bot = facts(environment="dev", edges=(into_prod,), features={"reaches_other_environments": "prod"})
+    into_prod = edge(target="prod-deployer", is_used=True, reason="trust policy of prod-deployer allows triage-bot",
+                     environment="prod")
+    within_dev = edge(target="dev-ci", is_used=True, environment="dev")
+    dev_bot = facts(environment="dev", edges=(into_prod, within_dev), features={"reaches_other_environments": "prod"})
     assert recommend(dev_bot) == [Recommendation(
         identity_id=BOT,
         kind="separate_environments",
@@ -451,7 +454,7 @@ def test_separate_environments():
 
 
 def test_separate_environments_near_miss():
-    within_dev = edge(target="dev-ci", account=DEV_ACCOUNT, is_used=True)
+    within_dev = edge(target="dev-ci", account=DEV_ACCOUNT, is_used=True, environment="dev")
     assert recommend(facts(environment="dev", edges=(within_dev,))) == []
 
 
