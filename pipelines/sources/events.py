@@ -109,7 +109,7 @@ def refresh_events(
     files = dict(con.execute("SELECT event_day::VARCHAR, events_file FROM ops.event_days").fetchall())
     rebuilt = [
         plan for day, plan in wanted.items()
-        if known.get(day) != plan.digest or not Path(files.get(day) or "/nonexistent").exists()
+        if known.get(day) != plan.digest or not (events_dir / (files.get(day) or "missing")).exists()
     ]
     removed = sorted(set(known) - set(wanted))
     for day in removed:
@@ -117,7 +117,7 @@ def refresh_events(
     records = _records_by_day(outcomes)
     for batch in _batches(rebuilt, records):
         _rebuild_days(con, batch, landing_dir / "records", events_dir)
-    _publish_view(con)
+    _publish_view(con, events_dir)
     events = scalar(con, "SELECT coalesce(sum(events), 0) FROM ops.event_days")
     return RefreshSummary(len(wanted), len(rebuilt), len(removed), events)
 
@@ -178,7 +178,7 @@ def _rebuild_days(con: duckdb.DuckDBPyConnection, batch: list[DayPlan], records_
         "FROM day_events GROUP BY ALL"
     )
     manifest = [
-        (plan.day, plan.digest, len(plan.source_keys), str(target / f"event_day={plan.day}" / "data_0.parquet"))
+        (plan.day, plan.digest, len(plan.source_keys), f"{target.name}/event_day={plan.day}/data_0.parquet")
         for plan in batch
     ]
     con.execute(
@@ -192,10 +192,11 @@ def _rebuild_days(con: duckdb.DuckDBPyConnection, batch: list[DayPlan], records_
     )
 
 
-def _publish_view(con: duckdb.DuckDBPyConnection) -> None:
+def _publish_view(con: duckdb.DuckDBPyConnection, events_dir: Path) -> None:
     """``core.access_events``: every kept event, read from the day files the manifest names.
 
-    A view cannot take bound parameters, so the file list is written into it as quoted literals.
+    The manifest holds paths relative to ``events_dir`` so a warehouse can move; the view, rebuilt every
+    run, holds absolute ones. A view cannot take bound parameters: the list is written in as quoted literals.
     """
     kind = con.execute(
         "SELECT table_type FROM information_schema.tables WHERE table_schema = 'core' AND table_name = 'access_events'"
@@ -204,7 +205,7 @@ def _publish_view(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP TABLE core.access_events")
     files = [row[0] for row in con.execute("SELECT events_file FROM ops.event_days ORDER BY event_day").fetchall()]
     if files:
-        listing = ", ".join(_quoted(Path(f)) for f in files)
+        listing = ", ".join(_quoted(events_dir / f) for f in files)
         con.execute(f"CREATE OR REPLACE VIEW core.access_events AS SELECT * FROM read_parquet([{listing}])")
         con.execute("DROP TABLE IF EXISTS core.access_events_none")
     else:
@@ -214,7 +215,7 @@ def _publish_view(con: duckdb.DuckDBPyConnection) -> None:
 
 def remove_unreferenced_event_files(con: duckdb.DuckDBPyConnection, events_dir: Path) -> int:
     """Delete day files no manifest row names (left by rebuilt days or failed runs); return how many."""
-    referenced = {Path(row[0]) for row in con.execute("SELECT events_file FROM ops.event_days").fetchall()}
+    referenced = {events_dir / row[0] for row in con.execute("SELECT events_file FROM ops.event_days").fetchall()}
     removed = 0
     for path in events_dir.rglob("*.parquet"):
         if path not in referenced:

@@ -17,6 +17,8 @@ used_calls AS (
     JOIN mapped AS m
       ON m.event_source = u.event_source AND m.event_name = u.event_name AND m.event_type IS NOT DISTINCT FROM u.event_type
     WHERE u.is_success AND u.identity_id IS NOT NULL
+      -- AWS services and other accounts acting here are not identities of this organisation
+      AND u.identity_id NOT LIKE 'aws-service:%' AND u.identity_id NOT LIKE 'aws-account:%'
     GROUP BY ALL
 ),
 touched AS (

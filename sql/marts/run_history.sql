@@ -1,6 +1,6 @@
 -- One snapshot of every identity's scores per as-of date, for trends. A re-run for the same as-of replaces
 -- that date's snapshot, so history holds one row per identity and date.
-INSERT INTO marts.run_history
+INSERT INTO marts.run_history BY NAME
 SELECT
     $as_of::DATE AS as_of,
     $window_days AS window_days,

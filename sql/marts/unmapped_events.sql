@@ -1,4 +1,4 @@
--- CloudTrail events that map to no IAM action, counted, never dropped: permissionless calls, sign-ins and
+-- CloudTrail events of the window that map to no IAM action, counted, never dropped: permissionless calls, sign-ins and
 -- service events are expected; 'unmapped' ones are gaps in the mapping worth a look.
 CREATE OR REPLACE TABLE marts.unmapped_events AS
 SELECT
@@ -14,6 +14,6 @@ SELECT
 FROM core.usage_daily AS u
 JOIN core.event_actions AS m
   ON m.event_source = u.event_source AND m.event_name = u.event_name AND m.event_type IS NOT DISTINCT FROM u.event_type
-WHERE m.action IS NULL
+WHERE m.action IS NULL AND u.day BETWEEN $as_of::DATE - ($window_days - 1) AND $as_of::DATE
 GROUP BY ALL
 ORDER BY events DESC, event_source, event_name

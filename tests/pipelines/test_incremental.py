@@ -110,3 +110,16 @@ def test_incremental_nights_give_the_warehouse_a_fresh_run_gives(tmp_path):
     assert nightly["events"] == [("e1",), ("e2",), ("e3",)]
     day_files = sorted(p.parent.name for p in (tmp_path / "nightly" / "events").rglob("*.parquet"))
     assert day_files == ["event_day=2026-11-01", "event_day=2026-11-02"]  # the replaced day file is gone
+
+
+def test_a_moved_warehouse_keeps_its_events(tmp_path):
+    sources = tmp_path / "inputs"
+    write_json(sources / "iam.json", authorization_details(roles=[role("triage-bot")]))
+    trail_file(sources, "2026-11-01", "a", "e1", "e2")
+    assert main(["run", str(sources), "--warehouse", str(tmp_path / "old"), "--as-of", "2026-11-02"]) == 0
+    (tmp_path / "old").rename(tmp_path / "new")
+    assert main(["run", str(sources), "--warehouse", str(tmp_path / "new"), "--as-of", "2026-11-02"]) == 0
+    with duckdb.connect(str(tmp_path / "new" / "overreach.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM core.access_events").fetchall() == [(2,)]
+        view = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'access_events'").fetchall()[0][0]
+    assert str(tmp_path / "new" / "events") in view

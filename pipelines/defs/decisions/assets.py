@@ -56,6 +56,8 @@ def run_history(context: dg.AssetExecutionContext, settings: RunSettings, wareho
     params = sql_params_for(settings, warehouse, context)
     with timed() as watch, warehouse.connect() as con:
         con.execute(f"CREATE TABLE IF NOT EXISTS marts.run_history ({RUN_HISTORY_COLUMNS})")
+        for column in RUN_HISTORY_COLUMNS.split(","):  # history written by an older version gains new columns
+            con.execute(f"ALTER TABLE marts.run_history ADD COLUMN IF NOT EXISTS {column.strip()}")
         con.execute("DELETE FROM marts.run_history WHERE as_of = $as_of::DATE", {"as_of": params["as_of"]})
         run_sql(con, "marts/run_history", **params)
         snapshots = scalar(con, "SELECT count(DISTINCT as_of) FROM marts.run_history")

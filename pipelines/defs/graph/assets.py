@@ -2,6 +2,7 @@
 
 import dagster as dg
 import networkx as nx
+import polars as pl
 
 from models.graph import blast_radius, build_graph, edges_frame, escalation_paths, export_graph, findings_frame
 from pipelines.assets_support import replace_table, sql_params_for, timed
@@ -9,6 +10,15 @@ from pipelines.resources import RunSettings, Warehouse
 from pipelines.sql import query_frame
 
 GROUP = "graph"
+MOVES = ("MEMBER_OF", "CAN_ASSUME", "CAN_ESCALATE")
+
+
+def delegations(edges: pl.DataFrame) -> pl.DataFrame:
+    """The principal-to-principal edges of the graph: the contract's ``core.delegations``."""
+    return edges.filter(pl.col("edge_type").is_in(MOVES)).select(
+        "source_id", "target_id", pl.col("edge_type").alias("kind"), "method", "reason", "is_conditional", "is_used",
+        "is_unused_admin_edge",
+    ).sort("source_id", "target_id", "kind", "method")
 TABLES = {
     "permission_edges": "Every edge of the graph with its code and human reason; is_used for delegation and "
     "escalation edges seen in the window, is_unused_admin_edge for never-used edges on a path to admin.",
@@ -23,11 +33,15 @@ INPUTS = [["core", "identities"], ["core", "group_memberships"], ["core", "grant
           ["core", "access_events"]]
 
 
+DELEGATIONS = "Who can become whom, and why: group membership, assume role (both sides allow it), pass role to " \
+    "a service that runs code, policy writes; with the method, the reason, and whether it was used in the window."
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(["marts", name], description=text, deps=INPUTS, kinds={"duckdb", "networkx"})
         for name, text in TABLES.items()
-    ],
+    ] + [dg.AssetSpec(["core", "delegations"], description=DELEGATIONS, deps=INPUTS, kinds={"duckdb", "networkx"})],
     group_name=GROUP,
 )
 def permission_graph(context: dg.AssetExecutionContext, settings: RunSettings, warehouse: Warehouse):
@@ -49,6 +63,7 @@ def permission_graph(context: dg.AssetExecutionContext, settings: RunSettings, w
             "graph_findings": findings_frame(graph),
         }
         rows = {name: replace_table(con, f"marts.{name}", frame) for name, frame in frames.items()}
+        delegation_rows = replace_table(con, "core.delegations", delegations(frames["permission_edges"]))
     export = warehouse.reports_dir(settings.as_of_date(context)) / "permission_graph.graphml"
     export.parent.mkdir(parents=True, exist_ok=True)
     nx.write_graphml(export_graph(graph), export)
@@ -58,3 +73,4 @@ def permission_graph(context: dg.AssetExecutionContext, settings: RunSettings, w
             metadata |= {"graph_build_seconds": built, "graphml": str(export),
                          "nodes": graph.graph.number_of_nodes(), "edges": graph.graph.number_of_edges()}
         yield dg.MaterializeResult(asset_key=["marts", name], metadata=metadata)
+    yield dg.MaterializeResult(asset_key=["core", "delegations"], metadata={"rows": delegation_rows})
