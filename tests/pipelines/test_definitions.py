@@ -39,3 +39,23 @@ def test_assets_are_grouped_by_layer():
 def test_checks_that_matter_are_declared():
     checks = {key.name for key in loaded().resolve_asset_graph().asset_check_keys}
     assert {"counts_reconcile", "events_refer_to_known_identities", "events_reconcile"} <= checks
+
+
+class _Run:
+    def __init__(self, tags: dict) -> None:
+        self.tags = tags
+
+
+class _Context:
+    """What RunSettings reads of an execution context: the run's tags."""
+
+    def __init__(self, tags: dict) -> None:
+        self.run = _Run(tags)
+
+
+def test_a_scheduled_run_is_as_of_its_scheduled_date():
+    settings = build_resources(sources=["data/sample"], warehouse_dir="warehouse")["settings"]
+    scheduled = _Context({"dagster/scheduled_execution_time": "2026-11-28T02:00:00+00:00"})
+    assert settings.as_of_date(scheduled).isoformat() == "2026-11-28"
+    pinned = build_resources(sources=["data/sample"], warehouse_dir="warehouse", as_of="2026-10-01")["settings"]
+    assert pinned.as_of_date(scheduled).isoformat() == "2026-10-01"
