@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from pipelines.sources.inventory import INVENTORY_COLUMNS
+
 try:  # orjson is pinned through policy_sentry; the fallback writes the same bytes.
     import orjson
 
@@ -59,25 +61,7 @@ IAM_ID_FORMATS: dict[str, tuple[str, int]] = {
 
 AUTHORIZATION_DETAILS_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 
-INVENTORY_COLUMNS = (
-    "identity_id",
-    "name",
-    "kind",
-    "provider",
-    "owner",
-    "team",
-    "environment",
-    "is_ai",
-    "agent_name",
-    "credential_id",
-    "credential_type",
-    "created_at",
-    "last_rotated_at",
-    "expires_at",
-    "last_used_at",
-    "status",
-    "description",
-)
+# The inventory's columns are the reader's: one definition of the format.
 
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _DELIVERY_LAG = timedelta(minutes=5)
