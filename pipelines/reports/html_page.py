@@ -20,7 +20,7 @@ body{font:15px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2.2rem;border-bottom:1px solid var(--line);padding-bottom:.2rem}
 h3{font-size:1.02rem;margin:1.4rem 0 .4rem}.sub{color:var(--muted);margin-top:0}
 table{border-collapse:collapse;width:100%;font-size:13px;margin:.4rem 0}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eceef2;vertical-align:top}
-th{background:var(--bg)}.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:var(--bg)}.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .figures{display:flex;flex-wrap:wrap;gap:12px}.figure{border:1px solid var(--line);border-radius:6px;padding:8px 14px;min-width:150px}
 .figure b{display:block;font-size:1.6rem}.delta{color:var(--muted);font-size:12px}
 .charts{display:flex;flex-wrap:wrap;gap:18px}figure{margin:0}figcaption{font-size:12px;color:var(--muted)}
