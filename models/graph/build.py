@@ -494,7 +494,7 @@ def _preference(edge: Edge, is_used: bool | None) -> tuple:
 
 
 # A conditional edge costs a little more, so an unconditional route wins a tie (and never loses a hop).
-_CONDITIONAL_EDGE_COST = 1.001
+CONDITIONAL_EDGE_COST = 1.001
 
 
 def admin_routes(graph: nx.DiGraph, admin_nodes: list[str]) -> dict[str, AdminRoute]:
@@ -502,7 +502,7 @@ def admin_routes(graph: nx.DiGraph, admin_nodes: list[str]) -> dict[str, AdminRo
     reversed_delegation = nx.DiGraph()
     reversed_delegation.add_nodes_from(admin_nodes)
     reversed_delegation.add_weighted_edges_from(
-        (v, u, _CONDITIONAL_EDGE_COST if d["is_conditional"] else 1.0)
+        (v, u, CONDITIONAL_EDGE_COST if d["is_conditional"] else 1.0)
         for u, v, d in graph.edges(data=True)
         if d["edge_type"] in DELEGATION_EDGE_TYPES
     )

@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from models.graph import build_graph
-from models.graph.whatif import blast_radius_of, with_changes
+from models.graph.whatif import blast_radius_from, with_changes
 from models.iam.effective import resolve_grants
 from models.iam.policy import expand_policies
 from models.recommendations.evaluate import evaluate
@@ -58,7 +58,7 @@ class GraphWhatIf:
             replacement = build_graph(**inputs)
         edited = with_changes(self.base, recommendation.identity_id, replacement=replacement,
                               remove_edges=change.remove_edges, retire=change.retire)
-        return blast_radius_of(edited, recommendation.identity_id)
+        return blast_radius_from(edited, recommendation.identity_id)
 
 
 @dg.asset(key=["marts", "recommendations"], deps=INPUTS, group_name="decisions", kinds={"duckdb", "networkx"})
