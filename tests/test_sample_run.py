@@ -121,3 +121,33 @@ def test_the_dev_agent_reaches_the_prod_role_it_really_assumed(sample_warehouse)
         "SELECT edge_type, is_used FROM marts.permission_edges "
         f"WHERE source_id = 'arn:aws:iam::444455556666:role/dev-agent' AND target_id = '{PROD}:role/prod-deployer'",
     ) == ("CAN_ASSUME", True)
+
+
+PLANTED = {
+    f"{PROD}:user/codegen-agent": {"use_short_lived_credentials", "rotate_credential"},
+    f"{PROD}:role/data-analysis-agent": {"right_size_policy"},
+    "tls:cert/embeddings.models.internal": {"renew_expiring_credential"},
+    "tls:cert/reranker.models.internal": {"renew_expiring_credential"},
+    "tls:cert/summarizer.models.internal": {"renew_expiring_credential"},
+    f"{PROD}:role/deploy-agent": {"break_escalation_path"},
+    f"{PROD}:role/legacy-summarizer-agent": {"retire_dormant"},
+    f"{PROD}:role/ownerless-agent": {"assign_owner"},
+    f"{PROD}:user/reporting-bot": {"split_shared_identity"},
+    "arn:aws:iam::444455556666:role/dev-agent": {"separate_environments"},
+}
+
+
+def test_every_planted_problem_yields_its_recommendation(sample_warehouse):
+    kinds: dict[str, set[str]] = {}
+    for identity_id, kind in sample_warehouse.execute("SELECT identity_id, kind FROM marts.recommendations").fetchall():
+        kinds.setdefault(identity_id, set()).add(kind)
+    for identity_id, expected in PLANTED.items():
+        assert expected <= kinds.get(identity_id, set()), identity_id
+    assert "right_size_policy" not in kinds.get(f"{PROD}:role/support-agent", set())
+
+
+def test_breaking_an_unused_path_to_admin_comes_first(sample_warehouse):
+    first = sample_warehouse.execute("SELECT kind FROM marts.recommendations WHERE priority = 1").fetchall()
+    assert first == [("break_escalation_path",)]
+    assert value(sample_warehouse, "SELECT count(*) FROM marts.recommendations WHERE risk_after > risk_before") == 0
+    assert value(sample_warehouse, "SELECT count(*) FROM marts.policy_replay_denials") == 0
