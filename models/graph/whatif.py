@@ -1,16 +1,17 @@
-"""What-if on the permission graph: the same graph with one identity's edges changed, and that identity's
-blast radius re-run on it.
+"""What-if on the permission graph: one identity's edges changed, and its blast radius re-run.
 
-Only the changed identity's outgoing edges differ from the baseline, so the graph is edited rather than
-rebuilt: its outgoing edges are replaced by those of a graph built from its new grants alone, given edges
-are removed, or the identity is retired. ``blast_radius_from`` then searches from that one identity, so a
-what-if costs what the identity reaches, not what the whole graph holds; it gives the figures
-``blast_radius`` gives for the same identity (a test holds them equal).
+Only the changed identity's outgoing edges differ from the baseline, so nothing is rebuilt or copied:
+``ReachIndex`` holds the graph's delegation edges and, per node, what its own access edges reach;
+``ReachIndex.changed`` edits one identity's edges in place for the length of a ``with`` block and restores
+them after. ``ReachIndex.figures`` searches from that one identity, so a what-if costs what the identity
+reaches, not what the graph holds. Its figures are those ``blast_radius`` gives (a test holds them equal).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import networkx as nx
 
@@ -19,78 +20,119 @@ from models.graph.model import ADMIN, CAN_ACCESS, DELEGATION_EDGE_TYPES, IDENTIT
 from models.graph.scoring import SENSITIVE_TIERS, TIER_WEIGHTS, access_weight, blast_radius_score
 
 
-def with_changes(
-    base: PermissionGraph,
-    identity_id: str,
-    *,
-    replacement: PermissionGraph | None = None,
-    remove_edges: Iterable[tuple[str, str]] = (),
-    retire: bool = False,
-) -> nx.DiGraph:
-    """A copy of ``base``'s graph with ``identity_id``'s outgoing edges taken from ``replacement`` (a graph
-    built from its new grants), the listed edges removed, or the identity gone (``retire``)."""
-    graph = base.graph.copy()
-    if retire:
-        graph.remove_node(identity_id)
-    if replacement is not None and identity_id in graph:
-        graph.remove_edges_from(list(graph.out_edges(identity_id)))
-        for _, target, data in replacement.graph.out_edges(identity_id, data=True):
-            if target not in graph:
-                graph.add_node(target, **replacement.graph.nodes[target])
-            graph.add_edge(identity_id, target, **data)
-    graph.remove_edges_from([e for e in remove_edges if graph.has_edge(*e)])
-    return graph
+@dataclass(frozen=True)
+class Access:
+    """What one node's own CAN_ACCESS edges reach: the resources, and the worst damage per (service, account)."""
+
+    resources: frozenset[str]
+    worst: tuple[tuple[tuple[str, str], float], ...]
 
 
-def _delegation_view(graph: nx.DiGraph) -> nx.DiGraph:
-    return nx.subgraph_view(graph, filter_edge=lambda u, v: graph.edges[u, v]["edge_type"] in DELEGATION_EDGE_TYPES)
+NO_ACCESS = Access(frozenset(), ())
 
 
-def _route_to_admin(delegation: nx.DiGraph, identity_id: str) -> list[str] | None:
-    """The cheapest path to an admin node (a conditional edge costs a little more, as at build time)."""
-    costs, paths = nx.single_source_dijkstra(
-        delegation, identity_id,
-        weight=lambda u, v, d: CONDITIONAL_EDGE_COST if d["is_conditional"] else 1.0,
-    )
-    admins = [n for n in costs if delegation.nodes[n]["node_type"] == ADMIN]
-    if not admins:
-        return None
-    return paths[min(admins, key=lambda n: (costs[n], n))]
-
-
-def blast_radius_from(graph: nx.DiGraph, identity_id: str) -> dict | None:
-    """``blast_radius``'s figures for one identity, searched from it alone; None when it is not in the graph."""
-    if identity_id not in graph:
-        return None
-    delegation = _delegation_view(graph)
-    reached = nx.descendants(delegation, identity_id) | {identity_id}
-    nodes = graph.nodes
-    identities = sum(
-        1 for n in reached
-        if n != identity_id and nodes[n]["node_type"] == IDENTITY and nodes[n].get("kind") != "group"
-    )
-    admins = sorted(n for n in reached if nodes[n]["node_type"] == ADMIN)
+def _access_of(graph: nx.DiGraph, edges: Iterable[tuple[str, str, dict]]) -> Access:
     resources, worst = set(), {}
-    for n in reached:
-        for _, target, data in graph.out_edges(n, data=True):
-            if data["edge_type"] != CAN_ACCESS:
-                continue
-            resources.add(target)
-            node = nodes[target]
-            damage = access_weight(data["access_level"]) * TIER_WEIGHTS.get(node["sensitivity_tier"], 1.0)
-            group = (node["service"] or "", node["account"] or "")
-            worst[group] = max(worst.get(group, 0.0), damage)
-    points = sum(worst.values())
-    path = _route_to_admin(delegation, identity_id) if admins else None
-    return {
-        "identity_id": identity_id,
-        "reachable_identities": identities,
-        "reachable_resources": len(resources),
-        "reachable_sensitive_resources": sum(1 for r in resources if nodes[r]["sensitivity_tier"] in SENSITIVE_TIERS),
-        "can_reach_admin": bool(admins),
-        "hops_to_admin": len(path) - 1 if path else None,
-        "path_to_admin": path,
-        "reachable_admin_ids": admins,
-        "reach_points": points,
-        "blast_radius_score": blast_radius_score(points, can_reach_admin=bool(admins)),
-    }
+    for _, target, data in edges:
+        if data["edge_type"] != CAN_ACCESS:
+            continue
+        resources.add(target)
+        node = graph.nodes[target]
+        damage = access_weight(data["access_level"]) * TIER_WEIGHTS.get(node["sensitivity_tier"], 1.0)
+        group = (node["service"] or "", node["account"] or "")
+        worst[group] = max(worst.get(group, 0.0), damage)
+    return Access(frozenset(resources), tuple(sorted(worst.items()))) if resources else NO_ACCESS
+
+
+class ReachIndex:
+    """The graph's delegation edges and each node's own access, for fast single-identity what-ifs."""
+
+    def __init__(self, graph: nx.DiGraph) -> None:
+        self.graph = graph
+        self.delegation = nx.DiGraph()
+        self.delegation.add_nodes_from(graph.nodes(data=True))
+        self.delegation.add_edges_from(
+            (u, v, {"is_conditional": d["is_conditional"]})
+            for u, v, d in graph.edges(data=True) if d["edge_type"] in DELEGATION_EDGE_TYPES
+        )
+        self.access = {n: _access_of(graph, graph.out_edges(n, data=True)) for n in graph.nodes}
+        self.sensitive = frozenset(n for n, tier in graph.nodes(data="sensitivity_tier") if tier in SENSITIVE_TIERS)
+        self.retired: set[str] = set()
+
+    @contextmanager
+    def changed(
+        self,
+        identity_id: str,
+        *,
+        replacement: PermissionGraph | None = None,
+        remove_edges: Iterable[tuple[str, str]] = (),
+        retire: bool = False,
+    ) -> Iterator[ReachIndex]:
+        """The index with ``identity_id``'s outgoing edges taken from ``replacement`` (a graph built from its
+        new grants), the listed edges removed, or the identity retired; restored when the block ends."""
+        saved_edges = list(self.delegation.out_edges(identity_id, data=True)) if identity_id in self.delegation else []
+        saved_access = self.access.get(identity_id, NO_ACCESS)
+        removed = [(u, v, dict(self.delegation.edges[u, v])) for u, v in remove_edges if self.delegation.has_edge(u, v)]
+        try:
+            if retire:
+                self.retired.add(identity_id)
+            if replacement is not None and identity_id in self.delegation:
+                self.delegation.remove_edges_from([(u, v) for u, v, _ in saved_edges])
+                new_edges = list(replacement.graph.out_edges(identity_id, data=True))
+                for _, target, data in new_edges:
+                    if data["edge_type"] in DELEGATION_EDGE_TYPES:
+                        if target not in self.delegation:
+                            self.delegation.add_node(target, **replacement.graph.nodes[target])
+                        self.delegation.add_edge(identity_id, target, is_conditional=data["is_conditional"])
+                self.access[identity_id] = _access_of(replacement.graph, new_edges)
+            self.delegation.remove_edges_from([(u, v) for u, v, _ in removed])
+            yield self
+        finally:
+            self.retired.discard(identity_id)
+            if identity_id in self.delegation:
+                self.delegation.remove_edges_from(list(self.delegation.out_edges(identity_id)))
+                self.delegation.add_edges_from(saved_edges)
+            self.delegation.add_edges_from(removed)
+            self.access[identity_id] = saved_access
+
+    def _route_to_admin(self, identity_id: str) -> list[str] | None:
+        """The cheapest path to an admin node (a conditional edge costs a little more, as at build time)."""
+        costs, paths = nx.single_source_dijkstra(
+            self.delegation, identity_id,
+            weight=lambda u, v, d: CONDITIONAL_EDGE_COST if d["is_conditional"] else 1.0,
+        )
+        admins = [n for n in costs if self.delegation.nodes[n]["node_type"] == ADMIN]
+        return paths[min(admins, key=lambda n: (costs[n], n))] if admins else None
+
+    def figures(self, identity_id: str) -> dict | None:
+        """``blast_radius``'s figures for one identity, searched from it alone; None when it is retired or absent."""
+        if identity_id in self.retired or identity_id not in self.delegation:
+            return None
+        nodes = self.delegation.nodes
+        reached = nx.descendants(self.delegation, identity_id) | {identity_id}
+        identities = sum(
+            1 for n in reached if n != identity_id and nodes[n]["node_type"] == IDENTITY and nodes[n].get("kind") != "group"
+        )
+        admins = sorted(n for n in reached if nodes[n]["node_type"] == ADMIN)
+        resources: set[str] = set()
+        worst: dict[tuple[str, str], float] = {}
+        for n in reached:
+            access = self.access.get(n, NO_ACCESS)
+            resources |= access.resources
+            for group, damage in access.worst:
+                if damage > worst.get(group, 0.0):
+                    worst[group] = damage
+        points = sum(worst.values())
+        path = self._route_to_admin(identity_id) if admins else None
+        return {
+            "identity_id": identity_id,
+            "reachable_identities": identities,
+            "reachable_resources": len(resources),
+            "reachable_sensitive_resources": len(resources & self.sensitive),
+            "can_reach_admin": bool(admins),
+            "hops_to_admin": len(path) - 1 if path else None,
+            "path_to_admin": path,
+            "reachable_admin_ids": admins,
+            "reach_points": points,
+            "blast_radius_score": blast_radius_score(points, can_reach_admin=bool(admins)),
+        }

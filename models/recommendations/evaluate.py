@@ -24,6 +24,7 @@ RECOMMENDATIONS_SCHEMA = {
     "risk_reduction": pl.Float64,
     "blast_radius_before": pl.Int64,
     "blast_radius_after": pl.Int64,
+    "is_blast_recomputed": pl.Boolean,
     "frameworks": pl.List(pl.String),
 }
 
@@ -112,13 +113,18 @@ def evaluate(
     before_risk, _ = score_identities(features, config)
     risk_before = dict(before_risk.select("identity_id", "risk_score").iter_rows())
     rows, after_rows = [], []
+    usage_by_identity = action_usage.partition_by("identity_id", as_dict=True) if action_usage.height else {}
+    empty_usage = action_usage.clear()
     for index, recommendation in enumerate(recommendations):
         current = by_identity[recommendation.identity_id]
-        blast = blast_after(recommendation) if recommendation.change.changes_graph else None
-        usage = action_usage.filter(pl.col("identity_id") == recommendation.identity_id)
+        changes_graph = recommendation.change.changes_graph
+        blast = blast_after(recommendation) if changes_graph else None
+        usage = usage_by_identity.get((recommendation.identity_id,), empty_usage)
         after = features_after(current, recommendation, usage, blast)
         after_rows.append(after | {"identity_id": str(index)})
         retired = recommendation.change.retire
+        # A graph change whose re-run was not afforded (see GraphWhatIf's budget) keeps no made-up figure.
+        recomputed = retired or not changes_graph or blast is not None
         rows.append({
             "index": str(index),
             "identity_id": recommendation.identity_id,
@@ -127,7 +133,8 @@ def evaluate(
             "evidence": recommendation.evidence,
             "risk_before": risk_before[recommendation.identity_id],
             "blast_radius_before": int(current["blast_radius_score"] or 0),
-            "blast_radius_after": 0 if retired else int(after["blast_radius_score"] or 0),
+            "blast_radius_after": 0 if retired else (int(after["blast_radius_score"] or 0) if recomputed else None),
+            "is_blast_recomputed": recomputed,
             "is_retired": retired,
             "frameworks": list(recommendation.frameworks),
         })

@@ -2,7 +2,7 @@
 change only what they should."""
 
 from models.graph import blast_radius
-from models.graph.whatif import blast_radius_from, with_changes
+from models.graph.whatif import ReachIndex
 from tests.models.test_graph_factories import aws_trust, arn, graph_of, policy, allow, role, service_trust
 from tests.models.test_graph_scale import scenario, synthetic_identities
 
@@ -14,8 +14,9 @@ FIGURES = ("reachable_identities", "reachable_resources", "reachable_sensitive_r
 def test_searching_from_one_identity_gives_the_all_at_once_figures():
     graph = scenario(*synthetic_identities(600, per_account=200)).graph()
     expected = blast_radius(graph)
+    index = ReachIndex(graph.graph)
     for row in expected.iter_rows(named=True):
-        alone = blast_radius_from(graph.graph, row["identity_id"])
+        alone = index.figures(row["identity_id"])
         assert {k: alone[k] for k in FIGURES} == {k: row[k] for k in FIGURES}, row["identity_id"]
         assert abs(alone["reach_points"] - row["reach_points"]) < 1e-9
         if row["can_reach_admin"]:
@@ -27,13 +28,13 @@ def test_searching_from_one_identity_gives_the_all_at_once_figures():
 def test_removing_the_only_edge_to_admin_ends_admin_reach():
     deployer = role("deployer", inline=[policy(allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"]))])
     admin = role("ops-admin", trust=service_trust("lambda.amazonaws.com"), inline=[policy(allow("*"))])
-    graph = graph_of(deployer, admin)
-    before = blast_radius_from(graph.graph, arn("role", "deployer"))
+    index = ReachIndex(graph_of(deployer, admin).graph)
+    before = index.figures(arn("role", "deployer"))
     assert (before["can_reach_admin"], before["hops_to_admin"]) == (True, 2)
-    edited = with_changes(graph, arn("role", "deployer"), remove_edges=[(arn("role", "deployer"), arn("role", "ops-admin"))])
-    after = blast_radius_from(edited, arn("role", "deployer"))
+    with index.changed(arn("role", "deployer"), remove_edges=[(arn("role", "deployer"), arn("role", "ops-admin"))]):
+        after = index.figures(arn("role", "deployer"))
     assert (after["can_reach_admin"], after["hops_to_admin"], after["reachable_identities"]) == (False, None, 0)
-    assert graph.graph.has_edge(arn("role", "deployer"), arn("role", "ops-admin"))  # the baseline is untouched
+    assert index.figures(arn("role", "deployer")) == before  # restored after the block
 
 
 def test_replacing_an_identitys_grants_replaces_only_its_edges():
@@ -41,10 +42,14 @@ def test_replacing_an_identitys_grants_replaces_only_its_edges():
     caller_arn = arn("role", "caller", OTHER)
     caller = role("caller", account=OTHER, inline=[policy(allow("sts:AssumeRole"))])
     target = role("target", trust=aws_trust(caller_arn), inline=[policy(allow("s3:GetObject"))])
-    graph = graph_of(caller, target)
-    assert blast_radius_from(graph.graph, caller_arn)["reachable_identities"] == 1
+    index = ReachIndex(graph_of(caller, target).graph)
+    before = index.figures(caller_arn)
+    assert before["reachable_identities"] == 1
+    target_before = index.figures(arn("role", "target"))
     narrowed = graph_of(role("caller", account=OTHER, inline=[policy(allow("s3:ListBucket"))]), target)
-    edited = with_changes(graph, caller_arn, replacement=narrowed)
-    assert blast_radius_from(edited, caller_arn)["reachable_identities"] == 0
-    assert blast_radius_from(edited, arn("role", "target")) == blast_radius_from(graph.graph, arn("role", "target"))
-    assert blast_radius_from(with_changes(graph, caller_arn, retire=True), caller_arn) is None
+    with index.changed(caller_arn, replacement=narrowed):
+        assert index.figures(caller_arn)["reachable_identities"] == 0
+        assert index.figures(arn("role", "target")) == target_before
+    with index.changed(caller_arn, retire=True):
+        assert index.figures(caller_arn) is None
+    assert index.figures(caller_arn) == before

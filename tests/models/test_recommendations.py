@@ -636,7 +636,9 @@ def test_evaluate_recomputes_risk_and_blast_radius_and_ranks():
     ]
     assert frame["frameworks"].to_list()[0] == [NHI5, PR_AA_05]
     assert frame.columns == ["identity_id", "kind", "priority", "action", "evidence", "risk_before", "risk_after",
-                             "risk_reduction", "blast_radius_before", "blast_radius_after", "frameworks"]
+                             "risk_reduction", "blast_radius_before", "blast_radius_after", "is_blast_recomputed",
+                             "frameworks"]
+    assert frame["is_blast_recomputed"].all()
     # The graph is re-run only for changes that alter it.
     assert sorted(calls) == ["break_escalation_path", "retire_dormant", "right_size_policy"]
 
@@ -645,3 +647,14 @@ def test_evaluate_nothing():
     frame = evaluate([], feature_frame(feature_row(identity_id=AGENT)), agent_usage(), lambda r: None)
     assert frame.height == 0
     assert "risk_after" in frame.columns
+
+
+def test_a_graph_change_beyond_the_budget_keeps_no_made_up_blast_radius():
+    deployer = facts(edges=(edge(target="ops-admin", leads_to_admin_unused=True),),
+                     features={"unused_admin_edges": 1, "blast_radius_score": 100.0, "can_reach_admin": True,
+                               "hops_to_admin": 2})
+    features = feature_frame(deployer.features)
+    frame = evaluate(recommend(deployer), features, agent_usage(), lambda r: None)
+    row = frame.row(0, named=True)
+    assert (row["kind"], row["blast_radius_after"], row["is_blast_recomputed"]) == ("break_escalation_path", None, False)
+    assert row["risk_after"] < row["risk_before"]  # the admin edges counted in the features still go

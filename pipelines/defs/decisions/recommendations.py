@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from models.graph import build_graph
-from models.graph.whatif import blast_radius_from, with_changes
+from models.graph.whatif import ReachIndex
 from models.iam.effective import resolve_grants
 from models.iam.policy import expand_policies
 from models.recommendations.evaluate import evaluate
@@ -19,13 +19,21 @@ INPUTS = [["marts", n] for n in ("risk_features", "identity_risk", "proposed_pol
 INPUTS += [["core", "credentials"], ["core", "grants"]]
 
 
+# Graph re-runs a night affords, spent on the recommendations that matter most (never-used paths to admin,
+# then the riskiest identities); beyond it a recommendation's blast radius after is left unknown, not guessed.
+GRAPH_WHAT_IF_BUDGET = 400
+
+
 class GraphWhatIf:
     """Re-runs the blast radius of one identity on the graph with a recommendation applied."""
 
-    def __init__(self, inputs: dict[str, pl.DataFrame], proposals: pl.DataFrame) -> None:
+    def __init__(self, inputs: dict[str, pl.DataFrame], proposals: pl.DataFrame,
+                 chosen: set[int] | None = None) -> None:
+        self.chosen = chosen
         self.inputs = inputs
         self.grants = inputs["grants"]
         self.base = build_graph(**inputs)
+        self.index = ReachIndex(self.base.graph)
         self.documents = dict(proposals.select("identity_id", "document").iter_rows())
 
     def _grants_after(self, recommendation: Recommendation) -> pl.DataFrame | None:
@@ -46,6 +54,8 @@ class GraphWhatIf:
         return None
 
     def __call__(self, recommendation: Recommendation) -> dict | None:
+        if self.chosen is not None and id(recommendation) not in self.chosen:
+            return None
         change = recommendation.change
         new_grants = self._grants_after(recommendation)
         replacement = None
@@ -56,9 +66,20 @@ class GraphWhatIf:
                 memberships = inputs["group_memberships"]
                 inputs["group_memberships"] = memberships.filter(pl.col("user_arn") != recommendation.identity_id)
             replacement = build_graph(**inputs)
-        edited = with_changes(self.base, recommendation.identity_id, replacement=replacement,
-                              remove_edges=change.remove_edges, retire=change.retire)
-        return blast_radius_from(edited, recommendation.identity_id)
+        with self.index.changed(recommendation.identity_id, replacement=replacement,
+                                remove_edges=change.remove_edges, retire=change.retire) as edited:
+            return edited.figures(recommendation.identity_id)
+
+
+def graph_what_ifs_to_run(candidates: list[Recommendation], features: pl.DataFrame, budget: int) -> set[int]:
+    """Which graph-changing recommendations get their graph re-run: never-used paths to admin first, then by
+    the identity's blast radius and unused privilege, up to ``budget``."""
+    weight = {r["identity_id"]: (r["blast_radius_score"] or 0, r["weighted_unused_ratio"] or 0)
+              for r in features.iter_rows(named=True)}
+    graph_changing = [r for r in candidates if r.change.changes_graph and not r.change.retire]
+    ranked = sorted(graph_changing, key=lambda r: (r.kind != "break_escalation_path",
+                                                   tuple(-x for x in weight.get(r.identity_id, (0, 0)))))
+    return {id(r) for r in ranked[:budget]}
 
 
 @dg.asset(key=["marts", "recommendations"], deps=INPUTS, group_name="decisions", kinds={"duckdb", "networkx"})
@@ -90,8 +111,9 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
             "workloads": query_frame(con, "queries/workloads"),
         }
         candidates = [r for f in facts for r in recommend(f, config)]
+        chosen = graph_what_ifs_to_run(candidates, features, GRAPH_WHAT_IF_BUDGET)
         frame = evaluate(candidates, features, con.sql("SELECT * FROM marts.identity_action_usage").pl(),
-                         GraphWhatIf(graph_inputs, proposals), config)
+                         GraphWhatIf(graph_inputs, proposals, chosen), config)
         rows = replace_table(con, "marts.recommendations", frame)
     kinds = frame.group_by("kind").len().sort("kind")
     return dg.MaterializeResult(metadata={
