@@ -9,6 +9,7 @@ only for a file DuckDB rejects, to find and quarantine the bad records.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -42,8 +43,9 @@ def land_cloudtrail(
 ) -> list[FileOutcome]:
     """Land the records of every file not landed before; reuse what earlier runs landed.
 
-    Landing is keyed by content hash: ``records/source_key=<hash>/`` holds a file's
-    records and ``outcomes/<hash>.json`` what it gave. A night reads only new files;
+    Landing is keyed by content hash: ``outcomes/<hash>.json`` says what a file gave and
+    in which ``records/batch-<digest>.parquet`` its records are (one Parquet per night's
+    new files, rows tagged with their file's ``source_key``). A night reads only new files;
     files no longer among the sources leave the landing area. Every record is either
     landed or quarantined; the outcomes say which, file by file.
     """
@@ -62,14 +64,17 @@ def land_cloudtrail(
             outcomes[source.path] = landed
     if new:
         scratch_dir.mkdir(parents=True, exist_ok=True)
-        _land_new_files(con, new, outcomes, records_dir, scratch_dir)
+        batch = f"batch-{hashlib.sha256(','.join(sorted(s.key for s, _ in new)).encode()).hexdigest()[:20]}.parquet"
+        _land_new_files(con, new, outcomes, records_dir / batch, scratch_dir)
         for source, _ in new:
-            write_landed_outcome(outcomes_dir, outcomes[source.path])
+            outcome = outcomes[source.path]
+            outcome.records_file = batch if outcome.records_loaded else None
+            write_landed_outcome(outcomes_dir, outcome)
         shutil.rmtree(scratch_dir, ignore_errors=True)
     return list(outcomes.values())
 
 
-def _land_new_files(con, new: list[tuple[SourceFile, str]], outcomes: dict, records_dir: Path, scratch_dir: Path) -> None:
+def _land_new_files(con, new: list[tuple[SourceFile, str]], outcomes: dict, records_file: Path, scratch_dir: Path) -> None:
     plans: list[ReadPlan] = []
     for source, fmt in new:
         try:
@@ -80,16 +85,22 @@ def _land_new_files(con, new: list[tuple[SourceFile, str]], outcomes: dict, reco
         batch = [p for p in plans if p.json_format == json_format]
         if batch:
             _read_batch(con, batch, outcomes, scratch_dir)
-    _write_landing(con, records_dir)
+    _write_landing(con, records_file)
 
 
 def _forget_absent_files(landing_dir: Path, present_keys: set[str]) -> None:
+    """Drop what files no longer among the sources gave; a batch file goes when no present file uses it."""
+    in_use = set()
     for outcome in (landing_dir / "outcomes").glob("*.json"):
         if outcome.stem not in present_keys:
             outcome.unlink()
-    for records in (landing_dir / "records").glob("source_key=*"):
-        if records.name.removeprefix("source_key=") not in present_keys:
-            shutil.rmtree(records)
+        else:
+            in_use.add(json.loads(outcome.read_text()).get("records_file"))
+    for records in (landing_dir / "records").glob("*.parquet"):
+        if records.name not in in_use:
+            records.unlink()
+    for legacy in (landing_dir / "records").glob("source_key=*"):  # an earlier version's layout
+        shutil.rmtree(legacy)
 
 
 def write_landed_outcome(outcomes_dir: Path, outcome: FileOutcome) -> None:
@@ -97,6 +108,7 @@ def write_landed_outcome(outcomes_dir: Path, outcome: FileOutcome) -> None:
         "format": outcome.format,
         "records_loaded": outcome.records_loaded,
         "records_by_day": outcome.records_by_day,
+        "records_file": outcome.records_file,
         "rejected": [[r.position, r.reason, r.excerpt] for r in outcome.rejected],
     }
     (outcomes_dir / f"{outcome.source.key}.json").write_text(json.dumps(document))
@@ -108,11 +120,14 @@ def read_landed_outcome(outcomes_dir: Path, source: SourceFile) -> FileOutcome |
     if not path.exists():
         return None
     document = json.loads(path.read_text())
+    if "records_file" not in document:  # landed by a version that kept one directory per file: land again
+        return None
     return FileOutcome(
         source=source,
         format=document["format"],
         records_loaded=document["records_loaded"],
         records_by_day=document["records_by_day"],
+        records_file=document.get("records_file"),
         was_landed_before=True,
         rejected=[Rejected(*r) for r in document["rejected"]],
     )
@@ -244,15 +259,15 @@ def _positioned(record, position: str, outcome: FileOutcome) -> bytes:
     return json.dumps(record | {"_overreach_position": position}).encode()
 
 
-def _write_landing(con, records_dir: Path) -> None:
-    """One Parquet per new source file, under ``source_key=<hash>/``."""
+def _write_landing(con, records_file: Path) -> None:
+    """One Parquet for the night's new files, rows in day order so a day's rebuild reads few row groups."""
     exists = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cloudtrail_landed' AND temporary")
     if not exists:
         return
     if scalar(con, "SELECT count(*) FROM cloudtrail_landed"):
         con.execute(
-            f"COPY cloudtrail_landed TO '{_quoted(records_dir)}' "
-            "(FORMAT parquet, PARTITION_BY (source_key), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'records_{i}')"
+            f"COPY (SELECT * FROM cloudtrail_landed ORDER BY event_day, source_key) TO '{_quoted(records_file)}' "
+            "(FORMAT parquet)"
         )
     con.execute("DROP TABLE cloudtrail_landed")
 

@@ -115,8 +115,9 @@ def refresh_events(
     for day in removed:
         _forget_day(con, day)
     records = _records_by_day(outcomes)
+    files_of = {o.source.key: o.records_file for o in outcomes if o.records_file}
     for batch in _batches(rebuilt, records):
-        _rebuild_days(con, batch, landing_dir / "records", events_dir)
+        _rebuild_days(con, batch, landing_dir / "records", files_of, events_dir)
     _publish_view(con, events_dir)
     events = scalar(con, "SELECT coalesce(sum(events), 0) FROM ops.event_days")
     return RefreshSummary(len(wanted), len(rebuilt), len(removed), events)
@@ -149,16 +150,18 @@ def _forget_day(con: duckdb.DuckDBPyConnection, day: str) -> None:
     con.execute("DELETE FROM ops.event_day_files WHERE event_day = $day::DATE", {"day": day})
 
 
-def _rebuild_days(con: duckdb.DuckDBPyConnection, batch: list[DayPlan], records_dir: Path, events_dir: Path) -> None:
-    """Rebuild the batch's days: one read of their landed files, one day file each, their rollups and manifest."""
+def _rebuild_days(
+    con: duckdb.DuckDBPyConnection, batch: list[DayPlan], records_dir: Path, files_of: dict[str, str], events_dir: Path
+) -> None:
+    """Rebuild the batch's days: one read of their landed records, one day file each, their rollups and manifest."""
     days = [plan.day for plan in batch]
     keys = sorted({key for plan in batch for key in plan.source_keys})
-    files = [str(p) for key in keys for p in sorted((records_dir / f"source_key={key}").glob("*.parquet"))]
+    files = sorted({str(records_dir / files_of[key]) for key in keys if key in files_of})
     con.execute(
         "CREATE OR REPLACE TEMP TABLE day_landing AS "
-        "SELECT * FROM read_parquet($files, hive_partitioning = true, union_by_name = true) "
-        "WHERE list_contains($days::DATE[], event_day)",
-        {"files": files, "days": days},
+        "SELECT * FROM read_parquet($files, union_by_name = true) "
+        "WHERE list_contains($days::DATE[], event_day) AND list_contains($keys, source_key)",
+        {"files": files, "days": days, "keys": keys},
     ).fetchall()
     run_sql(con, "core/access_events_day")
     token = hashlib.sha256("|".join(plan.digest for plan in batch).encode()).hexdigest()[:20]

@@ -52,6 +52,7 @@ class FileOutcome:
     reason: str = ""
     records_by_day: dict[str, int] = field(default_factory=dict)
     was_landed_before: bool = False
+    records_file: str | None = None
 
     def reject(self, position: str | None, reason: str, text: str | bytes = "") -> None:
         self.rejected.append(Rejected(position, reason, excerpt(text)))
