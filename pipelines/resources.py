@@ -64,7 +64,8 @@ class Warehouse(dg.ConfigurableResource):
     """
 
     directory: str = "warehouse"
-    memory_limit: str = "4GB"
+    # DuckDB spills to build/spill beyond this; Python holds per-identity frames beside it.
+    memory_limit: str = "2GB"
     threads: int = 0
 
     @property
