@@ -24,7 +24,6 @@ SELECT
     TRY_CAST(sessionCredentialFromConsole AS BOOLEAN) AS is_console_session,
     userIdentity AS user_identity,
     requestParameters AS request_parameters,
-    resources,
-    additionalEventData AS additional_event_data
+    resources
 FROM cloudtrail_checked
 WHERE reject_reason IS NULL

@@ -30,7 +30,6 @@ FROM read_json(
         userIdentity: 'JSON',
         requestParameters: 'JSON',
         resources: 'JSON',
-        additionalEventData: 'JSON',
         _overreach_position: 'VARCHAR'
     }
 )
