@@ -106,12 +106,12 @@ class PipelineRun:
     exit_code: int
     steps: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
-    killed_for_memory: bool = False
+    stopped_for: str = ""  # "memory" or "time" when the watcher killed it, "signal" when something else stopped it
     last_step: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not self.killed_for_memory
+        return self.exit_code == 0 and not self.stopped_for
 
     def seconds_of(self, steps: tuple[str, ...]) -> float:
         return sum(self.steps.get(step, 0.0) for step in steps)
@@ -120,9 +120,14 @@ class PipelineRun:
         return sorted(self.steps.items(), key=lambda item: -item[1])[:count]
 
     def outcome(self) -> str:
-        if self.killed_for_memory:
-            return f"killed above the memory guard after {self.last_step or 'start'}"
-        return "ok" if self.exit_code == 0 else f"failed (exit {self.exit_code}) after {self.last_step or 'start'}"
+        after = f"after {self.last_step or 'start'}"
+        if self.stopped_for == "memory":
+            return f"killed above the memory guard {after}"
+        if self.stopped_for == "time":
+            return f"stopped at the time limit {after}"
+        if self.stopped_for == "signal":
+            return f"interrupted from outside the bench (SIGINT/SIGTERM) {after}"
+        return "ok" if self.exit_code == 0 else f"failed (exit {self.exit_code}) {after}"
 
 
 def _rss_bytes(pid: int) -> int:
@@ -135,32 +140,44 @@ def _rss_bytes(pid: int) -> int:
     return 0
 
 
-def _watch_memory(pid: int, limit_bytes: int, tripped: threading.Event, done: threading.Event) -> None:
+@dataclass(frozen=True)
+class Limits:
+    """When the bench stops a pipeline run: past this RSS, or after this many seconds."""
+
+    memory_bytes: int
+    seconds: float
+
+
+def _watch(pid: int, limits: Limits, started: float, stopped: list[str], done: threading.Event) -> None:
     while not done.wait(0.5):
-        if _rss_bytes(pid) > limit_bytes:
-            tripped.set()
+        reason = ("memory" if _rss_bytes(pid) > limits.memory_bytes
+                  else "time" if time.perf_counter() - started > limits.seconds else "")
+        if reason:
+            stopped.append(reason)
             os.kill(pid, signal.SIGKILL)  # the child, by its own id; SIGTERM waits for DuckDB to yield
             return
 
 
-def run_pipeline(sources: list[Path], warehouse: Path, as_of: date, log: Path, memory_limit_bytes: int) -> PipelineRun:
+def run_pipeline(sources: list[Path], warehouse: Path, as_of: date, log: Path, limits: Limits) -> PipelineRun:
     """``overreach run SOURCES --warehouse W --as-of D`` in a child process; its own rusage gives the peak RSS."""
     command = [sys.executable, "-m", "pipelines.cli", "run", *map(str, sources), "--warehouse", str(warehouse),
                "--as-of", as_of.isoformat()]
-    tripped, done = threading.Event(), threading.Event()
+    stopped: list[str] = []
+    done = threading.Event()
     with log.open("w") as output:
         started = time.perf_counter()
-        child = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
-        watcher = threading.Thread(target=_watch_memory, args=(child.pid, memory_limit_bytes, tripped, done),
-                                   daemon=True)
+        child = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        watcher = threading.Thread(target=_watch, args=(child.pid, limits, started, stopped, done), daemon=True)
         watcher.start()
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
         done.set()
         watcher.join()
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
-    run = PipelineRun(wall, usage.ru_maxrss * 1024, child.returncode, killed_for_memory=tripped.is_set())
+    run = PipelineRun(wall, usage.ru_maxrss * 1024, child.returncode, stopped_for="".join(stopped[:1]))
     for line in log.read_text().splitlines():
+        if "DagsterExecutionInterruptedError" in line and not run.stopped_for:
+            run.stopped_for = "signal"  # the bench only sends SIGKILL: this came from elsewhere
         match = PROGRESS_LINE.match(line)
         if match:
             run.last_step = match["asset"]
@@ -286,7 +303,7 @@ def _generate(size: BenchSize, out: Path, **dates) -> scale.ScaleSummary:
     return scale.generate(config, out)
 
 
-def bench_size(size: BenchSize, memory_limit_bytes: int) -> SizeResult:
+def bench_size(size: BenchSize, limits: Limits) -> SizeResult:
     root = BENCH_DATA / size.name
     shutil.rmtree(root, ignore_errors=True)
     history_dir, day_dir = root / "history", root / "day"
@@ -296,13 +313,15 @@ def bench_size(size: BenchSize, memory_limit_bytes: int) -> SizeResult:
     _generate(size, day_dir, days=1, start_date=NEXT_DAY, cloudtrail_only=True)
     _say(size, f"generated in {history.seconds:.1f} s ({history.events_per_second:,.0f} events/s); "
                f"running the history night ...")
-    history_run = run_pipeline([history_dir], root / "warehouse", END, root / "history.log", memory_limit_bytes)
+    history_run = run_pipeline([history_dir], root / "warehouse", END, root / "history.log", limits)
     _say(size, f"history night {history_run.outcome()} in {history_run.wall_seconds:.1f} s; measuring the floor ...")
     floor = measure_floor(history_dir, root / "floor")
     _say(size, f"floor {floor.seconds:.1f} s; a 1-new-day night, then the day alone ...")
-    night = run_pipeline([history_dir, day_dir], root / "warehouse", NEXT_DAY, root / "night.log", memory_limit_bytes)
+    night = run_pipeline([history_dir, day_dir], root / "warehouse", NEXT_DAY, root / "night.log", limits)
+    _say(size, f"1-new-day night {night.outcome()} in {night.wall_seconds:.1f} s")
     alone = run_pipeline([history_dir / "iam", history_dir / "inventory", day_dir], root / "warehouse-day",
-                         NEXT_DAY, root / "day.log", memory_limit_bytes)
+                         NEXT_DAY, root / "day.log", limits)
+    _say(size, f"the day alone {alone.outcome()} in {alone.wall_seconds:.1f} s")
     return SizeResult(size, history.events, history.trail_files, sum(p.stat().st_size for p in
                                                                          _trail_files(history_dir)),
                       history.seconds, history_run, floor, night, alone)
@@ -347,7 +366,7 @@ class BlastResult:
     pipeline: PipelineRun | None = None
 
 
-def bench_blast_radius(identities: int, memory_limit_bytes: int) -> BlastResult:
+def bench_blast_radius(identities: int, limits: Limits) -> BlastResult:
     """Blast radius of every principal of an ``identities``-strong organisation: the pipeline
     builds its warehouse (IAM, inventory, one day of events), then ``build_graph`` and
     ``blast_radius`` are timed here on the warehouse's frames."""
@@ -360,7 +379,7 @@ def bench_blast_radius(identities: int, memory_limit_bytes: int) -> BlastResult:
     accounts = max(1, identities // 2_500)
     scale.generate(scale.ScaleConfig(accounts=accounts, identities=identities, policies=identities // 10, days=1,
                                      events_per_day=identities, end_date=END), root / "org")
-    run = run_pipeline([root / "org"], root / "warehouse", END, root / "run.log", memory_limit_bytes)
+    run = run_pipeline([root / "org"], root / "warehouse", END, root / "run.log", limits)
     if not run.ok:
         return BlastResult(identities, f"not measured: the pipeline run for its inputs was {run.outcome()}",
                            pipeline=run)
@@ -406,18 +425,22 @@ def _gib(n: int) -> str:
     return f"{n / 2**30:.2f} GiB"
 
 
-def _ratio(ours: float, base: float) -> str:
-    return f"{ours / base:.1f}x" if base and ours else "n/a"
+def _ratio(ours: float, base: float, at_least: bool = False) -> str:
+    """``ours`` over ``base``; ``at_least`` when ``ours`` is a lower bound (a run stopped before its end)."""
+    return f"{'>' if at_least else ''}{ours / base:.1f}x" if base and ours else "n/a"
 
 
 def _run_cell(run: PipelineRun) -> str:
-    return f"{run.wall_seconds:.1f}" if run.ok else f"{run.wall_seconds:.1f} ({run.outcome()})"
+    if run.ok:
+        return f"{run.wall_seconds:.1f}"
+    bound = ">" if run.stopped_for else ""
+    return f"{bound}{run.wall_seconds:.1f} ({run.outcome()})"
 
 
 def size_rows(results: list[SizeResult]) -> list[str]:
     header = ("| size | events | identities | trail files (MB gz) | generate s (events/s) | history night s "
               "| peak RSS | ingest s | ingest events/s | floor s (gunzip + DuckDB) | ingest / floor "
-              "| end-to-end / floor | 1-new-day night s | that day alone s | night / day alone |")
+              "| end-to-end / floor | 1-new-day night s | that day alone s | night / day alone (wall; ingest) |")
     lines = [header, "|" + " --- |" * (header.count("|") - 1)]
     for r in results:
         lines.append(
@@ -425,17 +448,20 @@ def size_rows(results: list[SizeResult]) -> list[str]:
             f"| {r.generate_seconds:.1f} ({r.events / r.generate_seconds:,.0f}) | {_run_cell(r.history)} "
             f"| {_gib(r.history.peak_rss_bytes)} | {r.ingest_seconds:.1f} | {r.ingest_events_per_second:,.0f} "
             f"| {r.floor.seconds:.1f} ({r.floor.gunzip_seconds:.1f} + {r.floor.duckdb_seconds:.1f}) "
-            f"| {_ratio(r.ingest_seconds, r.floor.seconds)} | {_ratio(r.history.wall_seconds, r.floor.seconds)} "
+            f"| {_ratio(r.ingest_seconds, r.floor.seconds)} "
+            f"| {_ratio(r.history.wall_seconds, r.floor.seconds, bool(r.history.stopped_for))} "
             f"| {_run_cell(r.night)} | {_run_cell(r.day_alone)} "
-            f"| {_ratio(r.night.wall_seconds, r.day_alone.wall_seconds)} |")
+            f"| {_ratio(r.night.wall_seconds, r.day_alone.wall_seconds, bool(r.night.stopped_for))}; "
+            f"{_ratio(r.night.seconds_of(INGEST_STEPS), r.day_alone.seconds_of(INGEST_STEPS))} |")
     return lines
 
 
 def slowest_rows(results: list[SizeResult]) -> list[str]:
     lines = []
     for r in results:
-        steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in r.history.slowest())
-        lines.append(f"- {r.size.name}, slowest steps of the history night: {steps}")
+        for label, run in (("history night", r.history), ("1-new-day night", r.night), ("day alone", r.day_alone)):
+            steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run.slowest())
+            lines.append(f"- {r.size.name}, slowest steps of the {label}: {steps or 'none finished'}")
     return lines
 
 
@@ -464,8 +490,10 @@ history from `pipelines/synth/scale.py` (gzip level 1).
 - **blast radius**: `models.graph.build_graph` + `blast_radius` for every principal of a
   50,000-identity organisation, on the warehouse the pipeline builds for it. Target: under 60 s.
 
-Every pipeline run is killed past the bench's memory guard (8 GiB unless `--memory-limit-gib`);
-such a run is reported as killed, with the last step it finished. The load average is recorded:
+Every pipeline run is killed past the bench's memory guard (8 GiB unless `--memory-limit-gib`)
+or its time limit (15 min unless `--run-timeout-minutes`); such a run is reported as stopped,
+with the last step it finished, and its wall time is a lower bound (`>`). Step seconds are
+those the CLI printed before the stop. The load average is recorded:
 above the CPU count, other jobs shared the machine and every figure is slower than on an idle one.
 """
 
@@ -507,6 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-blast-radius", action="store_true", help="skip the blast radius measure")
     parser.add_argument("--blast-identities", type=int, default=BLAST_IDENTITIES)
     parser.add_argument("--memory-limit-gib", type=float, default=8.0, help="kill a pipeline run past this RSS")
+    parser.add_argument("--run-timeout-minutes", type=float, default=15.0, help="stop a pipeline run after this")
     parser.add_argument("--note", action="append", default=[], help="a line to add to the results section")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where to append (default docs/benchmarks.md)")
     args = parser.parse_args(argv)
@@ -514,11 +543,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in SIZES]
     if unknown:
         parser.error(f"unknown sizes {unknown}; choose from {sorted(SIZES)}")
-    limit = int(args.memory_limit_gib * 2**30)
+    limits = Limits(int(args.memory_limit_gib * 2**30), args.run_timeout_minutes * 60)
     info = machine()
     results = []
     for name in names:
-        result = bench_size(SIZES[name], limit)
+        result = bench_size(SIZES[name], limits)
         results.append(result)
         print("\n".join(size_rows([result]) + slowest_rows([result])), flush=True)
         if not args.keep:
@@ -526,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     policy = None if args.no_policies else bench_policy_expansion()
     if policy:
         print(f"policy expansion, {POLICY_COUNT} policies: {policy[0]:.2f} s", flush=True)
-    blast = None if args.no_blast_radius else bench_blast_radius(args.blast_identities, limit)
+    blast = None if args.no_blast_radius else bench_blast_radius(args.blast_identities, limits)
     if blast:
         print(f"blast radius: {blast.outcome}", flush=True)
     print("\n" + write_results(args.results, info, results, policy, blast, args.note))
