@@ -98,7 +98,7 @@ class _Job:
 
 
 _JOB: _Job | None = None
-_TEMPLATES: dict[tuple, dict] = {}  # per process, kept across days: a template depends only on its key
+_TEMPLATES: dict[tuple, tuple[dict, int]] = {}  # per process, kept across days: a template depends only on its key
 _TEMPLATE_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # replaced in every copy
 
 
@@ -165,7 +165,7 @@ def _plan_day(org: Organisation, rng: random.Random, events: int) -> list[tuple[
         total += org.identities[index].weight
         cum.append(total)
     picks = rng.choices(active, cum_weights=cum, k=events)
-    hour_tables = {False: list(_cumulative(HOUR_WEIGHTS)), True: list(_cumulative(OFFICE_HOUR_WEIGHTS))}
+    hour_tables = {False: _cumulative(HOUR_WEIGHTS), True: _cumulative(OFFICE_HOUR_WEIGHTS)}
     identities = org.identities
     random_ = rng.random
     plan = []
@@ -428,8 +428,8 @@ class ScaleConfig:
     cloudtrail_only: bool = False
 
     def trail_days(self) -> list[date]:
-        if self.days < 1 or self.events_per_day < 0 or self.files_per_day < 1:
-            raise ValueError("days and files per day must be at least 1, events per day at least 0")
+        if self.days < 1 or self.events_per_day < 0 or not 1 <= self.files_per_day <= 1440:
+            raise ValueError("days must be at least 1, events per day at least 0, files per day 1 to 1440")
         if self.start_date and self.end_date:
             raise ValueError("give a start date or an end date, not both")
         first = self.start_date or (self.end_date or DEFAULT_END_DATE) - timedelta(days=self.days - 1)
