@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.sql import fetch_row, scalar
+from pipelines.sql import fetch_row
 from models.risk.config import RiskConfig
 from pipelines.resources import DATABASE_NAME, DEFAULT_WINDOW_DAYS, build_resources
 

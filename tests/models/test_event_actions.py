@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import collections
 import json
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -23,15 +22,8 @@ from models.usage.actions import (
     map_event_actions,
     resolve_event,
 )
+from tests.conftest import external
 
-EXTERNAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "external"
-
-
-def external(relative: str) -> Path:
-    path = EXTERNAL / relative
-    if not path.exists():
-        pytest.skip(f"../shared/external/{relative} is not available here")
-    return path
 
 
 def event(*, source: str, name: str, event_type: str | None = "AwsApiCall") -> dict:

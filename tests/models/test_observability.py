@@ -7,7 +7,6 @@ from __future__ import annotations
 import collections
 import fnmatch
 import json
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -24,15 +23,8 @@ from models.usage.observability import (
     inferred_dependent_actions,
     services_with_data_events,
 )
+from tests.conftest import external
 
-EXTERNAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "external"
-
-
-def external(relative: str) -> Path:
-    path = EXTERNAL / relative
-    if not path.exists():
-        pytest.skip(f"../shared/external/{relative} is not available here")
-    return path
 
 
 def granted(*actions: str, identity_id: str = "role/agent") -> pl.DataFrame:

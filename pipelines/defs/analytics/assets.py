@@ -1,7 +1,6 @@
 """Analytics: effective grants, events read as actions, and granted vs used privilege per identity."""
 
 import dagster as dg
-import polars as pl
 
 from models.iam.catalog import catalog_frame
 from models.iam.effective import resolve_grants
@@ -12,7 +11,7 @@ from models.usage.observability import action_observability, inferred_dependent_
 from models.weights import UNKNOWN_ACCESS_LEVEL_WEIGHT, access_level_weights_frame
 from pipelines.assets_support import replace_table, sql_params_for, sql_table_asset, timed
 from pipelines.resources import RunSettings, Warehouse
-from pipelines.sql import query_frame, scalar, table_rows
+from pipelines.sql import query_frame, scalar
 
 GROUP = "analytics"
 

@@ -4,7 +4,6 @@
 import dagster as dg
 
 from models.ai import ai_rules_frame
-from pipelines.sql import fetch_row, scalar
 from pipelines.assets_support import sql_table_asset, timed
 from pipelines.sources import events, landing
 from pipelines.resources import Warehouse

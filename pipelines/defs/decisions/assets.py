@@ -4,7 +4,6 @@ import json
 
 import dagster as dg
 
-from models.risk.config import RiskConfig
 from models.risk.factors import score_identities
 from pipelines.assets_support import replace_table, sql_params_for, sql_table_asset, timed
 from pipelines.resources import RunSettings, Warehouse

@@ -7,7 +7,7 @@ from pipelines.assets_support import sql_params_for, timed
 from pipelines.resources import RunSettings, Warehouse
 from pipelines.sources import landing
 from pipelines.sources.ledger import FileOutcome
-from pipelines.sql import run_sql, table_rows, fetch_row, scalar
+from pipelines.sql import fetch_row, run_sql, scalar, table_rows
 
 SOURCE_FILES = dg.AssetKey(["ops", "source_files"])
 
