@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/overreach run $(SOURCES) --warehouse $(WAREHOUSE) --as-of $(AS_OF) $(ARGS)
 
+# Hypothesis keeps a cache of its own; tests leave nothing behind in the repository.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(ARGS)
+	HYPOTHESIS_STORAGE_DIRECTORY=$${TMPDIR:-/tmp}/overreach-hypothesis $(BIN)/python -m pytest $(ARGS)
 
 ui: $(STAMP)
 	mkdir -p $(WAREHOUSE)/dagster_home
