@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,11 +78,14 @@ def land_cloudtrail(
 
 def _land_new_files(con, new: list[tuple[SourceFile, str]], outcomes: dict, records_file: Path, scratch_dir: Path) -> None:
     plans: list[ReadPlan] = []
-    for source, fmt in new:
-        try:
-            plans.append(_plan(source, fmt, scratch_dir))
-        except UnreadableFile as error:
-            outcomes[source.path].rejected.append(Rejected(None, str(error)))
+    # gunzip and the scratch writes release the GIL: two threads keep both cores busy
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        planned = pool.map(lambda item: _try_plan(*item, scratch_dir), new)
+        for (source, _), plan in zip(new, planned):
+            if isinstance(plan, UnreadableFile):
+                outcomes[source.path].rejected.append(Rejected(None, str(plan)))
+            else:
+                plans.append(plan)
     for json_format in (ARRAY, LINES):
         batch = [p for p in plans if p.json_format == json_format]
         if batch:
@@ -131,6 +136,13 @@ def read_landed_outcome(outcomes_dir: Path, source: SourceFile) -> FileOutcome |
         was_landed_before=True,
         rejected=[Rejected(*r) for r in document["rejected"]],
     )
+
+
+def _try_plan(source: SourceFile, fmt: str, scratch_dir: Path) -> ReadPlan | UnreadableFile:
+    try:
+        return _plan(source, fmt, scratch_dir)
+    except UnreadableFile as error:
+        return error
 
 
 def _plan(source: SourceFile, fmt: str, scratch_dir: Path) -> ReadPlan:
