@@ -32,12 +32,18 @@ ARRAY, LINES = "array", "newline_delimited"
 
 @dataclass(frozen=True)
 class ReadPlan:
-    """How DuckDB will read one source file: which path, as which JSON format, and how to name positions."""
+    """How one source file is read: its records (held in memory once unwrapped or gunzipped, read from
+    ``read_path`` otherwise), as which JSON format, and how to name positions. ``read_path`` names the file
+    in the batch either way."""
 
     source: SourceFile
     read_path: Path
     json_format: str
     position_prefix: str
+    content: bytes | None = None
+
+    def records(self) -> bytes:
+        return self.content if self.content is not None else self.read_path.read_bytes()
 
 
 def land_cloudtrail(
@@ -76,20 +82,24 @@ def land_cloudtrail(
     return list(outcomes.values())
 
 
+# New files are read in chunks, so that memory holds one chunk's records, not a night's.
+CHUNK_FILES = 2000
+
+
 def _land_new_files(con, new: list[tuple[SourceFile, str]], outcomes: dict, records_file: Path, scratch_dir: Path) -> None:
-    plans: list[ReadPlan] = []
-    # gunzip and the scratch writes release the GIL: two threads keep both cores busy
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        planned = pool.map(lambda item: _try_plan(*item, scratch_dir), new)
-        for (source, _), plan in zip(new, planned):
-            if isinstance(plan, UnreadableFile):
-                outcomes[source.path].rejected.append(Rejected(None, str(plan)))
-            else:
-                plans.append(plan)
-    for json_format in (ARRAY, LINES):
-        batch = [p for p in plans if p.json_format == json_format]
-        if batch:
-            _read_batch(con, batch, outcomes, scratch_dir)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # gunzip releases the GIL
+        for start in range(0, len(new), CHUNK_FILES):
+            chunk = new[start : start + CHUNK_FILES]
+            plans: list[ReadPlan] = []
+            for (source, _), plan in zip(chunk, pool.map(lambda item: _try_plan(*item, scratch_dir), chunk)):
+                if isinstance(plan, UnreadableFile):
+                    outcomes[source.path].rejected.append(Rejected(None, str(plan)))
+                else:
+                    plans.append(plan)
+            for json_format in (ARRAY, LINES):
+                batch = [p for p in plans if p.json_format == json_format]
+                if batch:
+                    _read_batch(con, batch, outcomes, scratch_dir)
     _write_landing(con, records_file)
 
 
@@ -146,17 +156,15 @@ def _try_plan(source: SourceFile, fmt: str, scratch_dir: Path) -> ReadPlan | Unr
 
 
 def _plan(source: SourceFile, fmt: str, scratch_dir: Path) -> ReadPlan:
+    """Read (and gunzip, and unwrap) one file into memory; small files are the rule, and a scratch file per
+    source costs more in file-system calls than everything else the landing does."""
     if fmt == CLOUDTRAIL_JSONL:
         if not source.is_gzip:
             return ReadPlan(source, source.path, LINES, "line ")
-        target = scratch_dir / f"{source.key}.jsonl"
-        target.write_bytes(read_content(source))
-        return ReadPlan(source, target, LINES, "line ")
+        return ReadPlan(source, source.path, LINES, "line ", read_content(source))
     if fmt != CLOUDTRAIL_RECORDS:
         raise ValueError(f"not a CloudTrail format: {fmt}")
-    target = scratch_dir / f"{source.key}.json"
-    target.write_bytes(records_array(read_content(source)))
-    return ReadPlan(source, target, ARRAY, "record ")
+    return ReadPlan(source, source.path, ARRAY, "record ", records_array(read_content(source)))
 
 
 def records_array(content: bytes) -> bytes:
@@ -174,7 +182,7 @@ def records_array(content: bytes) -> bytes:
 
 def _read_batch(con, batch: list[ReadPlan], outcomes: dict, scratch_dir: Path) -> None:
     try:
-        _read_into_landing(con, batch, outcomes)
+        _read_into_landing(con, batch, outcomes, scratch_dir)
         return
     except duckdb.Error:
         if len(batch) == 1:
@@ -185,7 +193,7 @@ def _read_batch(con, batch: list[ReadPlan], outcomes: dict, scratch_dir: Path) -
     _read_batch(con, batch[half:], outcomes, scratch_dir)
 
 
-def _read_into_landing(con, batch: list[ReadPlan], outcomes: dict) -> None:
+def _read_into_landing(con, batch: list[ReadPlan], outcomes: dict, scratch_dir: Path) -> None:
     files = pl.DataFrame(
         {
             "read_path": [str(p.read_path) for p in batch],
@@ -196,7 +204,11 @@ def _read_into_landing(con, batch: list[ReadPlan], outcomes: dict) -> None:
     )
     con.register("cloudtrail_batch_files", files)
     try:
-        run_sql(con, "landing/cloudtrail_read", files=[str(p.read_path) for p in batch], json_format=batch[0].json_format)
+        packed = _pack(batch, scratch_dir)
+        try:
+            run_sql(con, "landing/cloudtrail_read", files=[str(packed)])
+        finally:
+            packed.unlink(missing_ok=True)
         run_sql(con, "landing/cloudtrail_events")
         con.execute(
             "CREATE TEMP TABLE IF NOT EXISTS cloudtrail_landed AS SELECT * FROM (" + _landing_query() + ") LIMIT 0"
@@ -205,6 +217,39 @@ def _read_into_landing(con, batch: list[ReadPlan], outcomes: dict) -> None:
         _count_outcomes(con, outcomes)
     finally:
         con.unregister("cloudtrail_batch_files")
+
+
+def _pack(batch: list[ReadPlan], scratch_dir: Path) -> Path:
+    """One JSON Lines file for the whole batch: a line per source, ``{"_f": <read path>, "_r": [records]}``.
+
+    Bytes are joined, never parsed: an array file's text goes in as it is; JSON Lines become an array
+    whose blank lines are null, so that record numbers stay line numbers.
+    """
+    target = scratch_dir / f"packed-{batch[0].source.key}-{len(batch)}.jsonl"
+    with target.open("wb") as out:
+        for plan in batch:
+            name = json.dumps(str(plan.read_path)).encode()
+            for offset, records in _record_slices(plan):
+                out.write(b'{"_f":' + name + b',"_o":' + str(offset).encode() + b',"_r":' + records + b"}\n")
+    return target
+
+
+PACKED_LINES_PER_SLICE = 10_000
+
+
+def _record_slices(plan: ReadPlan):
+    """(records before, JSON array) pieces of a plan's file: an array file whole, JSON Lines in slices (a
+    Lake export can hold millions of lines; one packed line must stay a reasonable object)."""
+    body = plan.records()
+    if plan.json_format != LINES:
+        yield 0, body
+        return
+    lines = body.split(b"\n")
+    if lines and not lines[-1].strip():
+        lines.pop()
+    for start in range(0, len(lines), PACKED_LINES_PER_SLICE):
+        piece = lines[start : start + PACKED_LINES_PER_SLICE]
+        yield start, b"[" + b",".join(line if line.strip() else b"null" for line in piece) + b"]"
 
 
 def _landing_query() -> str:
@@ -234,7 +279,7 @@ def _count_outcomes(con, outcomes: dict) -> None:
 def _read_carefully(con, plan: ReadPlan, outcomes: dict, scratch_dir: Path) -> None:
     """Parse a file DuckDB rejected record by record; quarantine what is broken, land the rest."""
     outcome = outcomes[plan.source.path]
-    text = plan.read_path.read_bytes()
+    text = plan.records()
     good: list[bytes] = []
     if plan.json_format == LINES:
         for number, line in enumerate(text.splitlines(), start=1):
@@ -261,7 +306,7 @@ def _read_carefully(con, plan: ReadPlan, outcomes: dict, scratch_dir: Path) -> N
         return
     cleaned = scratch_dir / f"{plan.source.key}.cleaned.jsonl"
     cleaned.write_bytes(b"\n".join(good))
-    _read_into_landing(con, [ReadPlan(plan.source, cleaned, LINES, plan.position_prefix)], outcomes)
+    _read_into_landing(con, [ReadPlan(plan.source, cleaned, LINES, plan.position_prefix)], outcomes, scratch_dir)
 
 
 def _positioned(record, position: str, outcome: FileOutcome) -> bytes:
@@ -294,6 +339,6 @@ def create_landing_shape(con, scratch_dir: Path) -> None:
     empty = scratch_dir / "empty.jsonl"
     empty.write_bytes(b"")
     placeholder = SourceFile(empty, 0, "0" * 64, False)
-    _read_into_landing(con, [ReadPlan(placeholder, empty, LINES, "line ")], {})
+    _read_into_landing(con, [ReadPlan(placeholder, empty, LINES, "line ")], {}, scratch_dir)
     con.execute("CREATE OR REPLACE TEMP TABLE cloudtrail_landing_shape AS SELECT * FROM cloudtrail_landed")
     con.execute("DROP TABLE cloudtrail_landed")

@@ -7,7 +7,7 @@ WITH numbered AS (
         f.source_key,
         coalesce(
             b._overreach_position,
-            f.position_prefix || (row_number() OVER (PARTITION BY b.filename ORDER BY b.rowid))::VARCHAR
+            f.position_prefix || b.record_number::VARCHAR
         ) AS record_position,
         coalesce(TRY_CAST(b.eventTime AS TIMESTAMPTZ), TRY_CAST(b."@timestamp" AS TIMESTAMPTZ)) AS event_time
     FROM cloudtrail_batch AS b
