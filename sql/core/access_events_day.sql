@@ -2,15 +2,26 @@
 -- to the role (via the session issuer), keeping the session name, which often names the agent. CloudTrail may
 -- deliver an event twice: copy_number 1 is the copy kept, later copies are counted as duplicates.
 CREATE OR REPLACE TEMP TABLE day_events AS
-WITH attributed AS (
+WITH identity_fields AS (
+    -- the userIdentity text is parsed once for all the fields read from it
     SELECT
         *,
-        json_extract_string(user_identity, '$.type') AS identity_type,
-        json_extract_string(user_identity, '$.arn') AS principal_arn,
-        json_extract_string(user_identity, '$.sessionContext.sessionIssuer.arn') AS session_issuer_arn,
-        json_extract_string(user_identity, '$.invokedBy') AS invoked_by,
-        json_extract_string(user_identity, '$.accountId') AS identity_account
+        json_extract_string(
+            user_identity,
+            ['$.type', '$.arn', '$.sessionContext.sessionIssuer.arn', '$.invokedBy', '$.accountId', '$.accessKeyId']
+        ) AS who
     FROM day_landing
+),
+attributed AS (
+    SELECT
+        * EXCLUDE (who),
+        who[1] AS identity_type,
+        who[2] AS principal_arn,
+        who[3] AS session_issuer_arn,
+        who[4] AS invoked_by,
+        who[5] AS identity_account,
+        who[6] AS access_key_id
+    FROM identity_fields
 )
 SELECT
     event_id,
@@ -27,7 +38,7 @@ SELECT
     identity_type,
     CASE WHEN identity_type = 'AssumedRole' THEN nullif(split_part(principal_arn, '/', 3), '') END AS session_name,
     principal_arn,
-    json_extract_string(user_identity, '$.accessKeyId') AS access_key_id,
+    access_key_id,
     coalesce(recipient_account_id, identity_account) AS account,
     event_source,
     event_name,
@@ -35,7 +46,7 @@ SELECT
     coalesce(event_category, 'Management') AS event_category,
     aws_region,
     coalesce(json_extract_string(resources, '$[*].ARN'), []) AS resources,
-    request_parameters,
+    request_parameters::JSON AS request_parameters,
     source_ip,
     user_agent,
     error_code,
