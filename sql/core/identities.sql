@@ -20,7 +20,8 @@ inventory AS (
         any_value(agent_name) FILTER (WHERE agent_name IS NOT NULL) AS agent_name,
         list_sort(list_distinct(list(agent_name) FILTER (WHERE agent_name IS NOT NULL))) AS agent_names,
         any_value(description) FILTER (WHERE description IS NOT NULL) AS description,
-        min(TRY_CAST(created_at AS TIMESTAMPTZ)) AS created_at,
+        -- on a credential row the dates are the credential's; the identity's own are on rows without one
+        min(TRY_CAST(created_at AS TIMESTAMPTZ)) FILTER (WHERE credential_id IS NULL) AS created_at,
         max(TRY_CAST(last_used_at AS TIMESTAMPTZ)) AS last_used_at
     FROM read_parquet($landing_dir || '/inventory/identities.parquet')
     GROUP BY identity_id
