@@ -112,8 +112,12 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
         }
         candidates = [r for f in facts for r in recommend(f, config)]
         chosen = graph_what_ifs_to_run(candidates, features, GRAPH_WHAT_IF_BUDGET)
-        frame = evaluate(candidates, features, con.sql("SELECT * FROM marts.identity_action_usage").pl(),
-                         GraphWhatIf(graph_inputs, proposals, chosen), config)
+        # the columns the re-scoring reads: the resource lists would double the step's memory for nothing
+        usage = con.sql(
+            "SELECT identity_id, action, service, access_level, is_granted, is_used, is_used_inferred, is_observable "
+            "FROM marts.identity_action_usage"
+        ).pl()
+        frame = evaluate(candidates, features, usage, GraphWhatIf(graph_inputs, proposals, chosen), config)
         rows = replace_table(con, "marts.recommendations", frame)
     kinds = frame.group_by("kind").len().sort("kind")
     return dg.MaterializeResult(metadata={
