@@ -90,6 +90,11 @@ class Warehouse(dg.ConfigurableResource):
         return self.root / "events"
 
     @property
+    def graph_path(self) -> Path:
+        """The run's permission graph, handed from the graph step to the recommendations step."""
+        return self.root / "build" / "permission_graph.pickle"
+
+    @property
     def scratch_dir(self) -> Path:
         return self.root / "build" / "scratch"
 

@@ -21,6 +21,7 @@ from models.recommendations.rules import (
 )
 from models.risk.config import RiskConfig
 from models.risk.factors import FEATURE_SCHEMA
+from tests.models.test_risk import NEUTRAL
 
 ACCOUNT = "111122223333"
 DEV_ACCOUNT = "444455556666"
@@ -40,30 +41,7 @@ PR_IR_01 = "NIST CSF 2.0 PR.IR-01 Networks and environments are protected"
 GV_RR_02 = "NIST CSF 2.0 GV.RR-02 Roles, responsibilities and authorities are established"
 
 # A well-kept identity: owned, active yesterday, no keys, nothing shared, nothing reached. No rule fires on it.
-TIDY_FEATURES = {
-    "is_ai": True,
-    "granted_actions": 10,
-    "unused_actions": 1,
-    "weighted_unused_ratio": 0.1,
-    "unused_confidence": 1.0,
-    "blast_radius_score": 0.0,
-    "reachable_identities": 0,
-    "reachable_sensitive_resources": 0,
-    "can_reach_admin": False,
-    "hops_to_admin": None,
-    "unused_admin_edges": 0,
-    "long_lived_keys": 0,
-    "oldest_key_age_days": None,
-    "max_days_since_rotation": None,
-    "credentials_without_expiry": 0,
-    "days_to_nearest_expiry": None,
-    "has_owner": True,
-    "days_since_last_activity": 1,
-    "observed_days": 90,
-    "agents_sharing": 1,
-    "console_events": 0,
-    "reaches_other_environments": None,
-}
+TIDY_FEATURES = NEUTRAL | {"unused_actions": 1, "weighted_unused_ratio": 0.1}
 
 RECOMPUTED_PRIVILEGE = {"weighted_unused_ratio": RECOMPUTED, "unused_actions": RECOMPUTED, "granted_actions": RECOMPUTED}
 

@@ -3,7 +3,8 @@
 import dagster as dg
 import polars as pl
 
-from models.graph import build_graph
+from models.graph import PermissionGraph, build_graph
+from pipelines.graph_io import graph_of_run, read_graph_inputs
 from models.graph.whatif import ReachIndex
 from models.iam.effective import resolve_grants
 from models.iam.policy import expand_policies
@@ -27,12 +28,12 @@ GRAPH_WHAT_IF_BUDGET = 400
 class GraphWhatIf:
     """Re-runs the blast radius of one identity on the graph with a recommendation applied."""
 
-    def __init__(self, inputs: dict[str, pl.DataFrame], proposals: pl.DataFrame,
+    def __init__(self, base: PermissionGraph, inputs: dict[str, pl.DataFrame], proposals: pl.DataFrame,
                  chosen: set[int] | None = None) -> None:
         self.chosen = chosen
         self.inputs = inputs
         self.grants = inputs["grants"]
-        self.base = build_graph(**inputs)
+        self.base = base
         self.index = ReachIndex(self.base.graph)
         self.documents = dict(proposals.select("identity_id", "document").iter_rows())
 
@@ -102,14 +103,8 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
             move_edges=query_frame(con, "queries/move_edges"),
             credentials=query_frame(con, "queries/credential_ages", **params),
         )
-        graph_inputs = {
-            "identities": query_frame(con, "queries/graph_identities"),
-            "group_memberships": con.sql("SELECT user_arn, group_arn FROM core.group_memberships").pl(),
-            "grants": con.sql("SELECT * FROM core.grants").pl(),
-            "resources": con.sql("SELECT resource_arn, service, sensitivity_tier FROM core.resources").pl(),
-            "used_edges": query_frame(con, "queries/used_edges", **params),
-            "workloads": query_frame(con, "queries/workloads"),
-        }
+        graph_inputs = read_graph_inputs(con, params)
+        base = graph_of_run(warehouse.graph_path, context.run.run_id, graph_inputs)
         candidates = [r for f in facts for r in recommend(f, config)]
         chosen = graph_what_ifs_to_run(candidates, features, GRAPH_WHAT_IF_BUDGET)
         # the columns the re-scoring reads: the resource lists would double the step's memory for nothing
@@ -117,7 +112,7 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
             "SELECT identity_id, action, service, access_level, is_granted, is_used, is_used_inferred, is_observable "
             "FROM marts.identity_action_usage"
         ).pl()
-        frame = evaluate(candidates, features, usage, GraphWhatIf(graph_inputs, proposals, chosen), config)
+        frame = evaluate(candidates, features, usage, GraphWhatIf(base, graph_inputs, proposals, chosen), config)
         rows = replace_table(con, "marts.recommendations", frame)
     kinds = frame.group_by("kind").len().sort("kind")
     return dg.MaterializeResult(metadata={

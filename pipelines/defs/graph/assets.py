@@ -5,9 +5,9 @@ import networkx as nx
 import polars as pl
 
 from models.graph import blast_radius, build_graph, edges_frame, escalation_paths, export_graph, findings_frame
+from pipelines.graph_io import read_graph_inputs, save_graph
 from pipelines.assets_support import replace_table, sql_params_for, timed
 from pipelines.resources import RunSettings, Warehouse
-from pipelines.sql import query_frame
 
 GROUP = "graph"
 MOVES = ("MEMBER_OF", "CAN_ASSUME", "CAN_ESCALATE")
@@ -47,14 +47,8 @@ DELEGATIONS = "Who can become whom, and why: group membership, assume role (both
 def permission_graph(context: dg.AssetExecutionContext, settings: RunSettings, warehouse: Warehouse):
     params = sql_params_for(settings, warehouse, context)
     with timed() as watch, warehouse.connect() as con:
-        graph = build_graph(
-            query_frame(con, "queries/graph_identities"),
-            con.sql("SELECT user_arn, group_arn FROM core.group_memberships").pl(),
-            con.sql("SELECT * FROM core.grants").pl(),
-            resources=con.sql("SELECT resource_arn, service, sensitivity_tier FROM core.resources").pl(),
-            used_edges=query_frame(con, "queries/used_edges", **params),
-            workloads=query_frame(con, "queries/workloads"),
-        )
+        graph = build_graph(**read_graph_inputs(con, params))
+        save_graph(warehouse.graph_path, graph, context.run.run_id)
         built = watch.seconds
         frames = {
             "permission_edges": edges_frame(graph),

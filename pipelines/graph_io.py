@@ -1,0 +1,38 @@
+"""The permission graph's inputs, read once per use, and the built graph handed from the graph step to the
+recommendations step of the same run (building it costs seconds to minutes; doing it twice buys nothing)."""
+
+import pickle
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from models.graph import PermissionGraph, build_graph
+from pipelines.sql import query_frame
+
+
+def read_graph_inputs(con: duckdb.DuckDBPyConnection, params: dict) -> dict[str, pl.DataFrame]:
+    """``build_graph``'s keyword arguments, from the warehouse."""
+    return {
+        "identities": query_frame(con, "queries/graph_identities"),
+        "group_memberships": con.sql("SELECT user_arn, group_arn FROM core.group_memberships").pl(),
+        "grants": con.sql("SELECT * FROM core.grants").pl(),
+        "resources": con.sql("SELECT resource_arn, service, sensitivity_tier FROM core.resources").pl(),
+        "used_edges": query_frame(con, "queries/used_edges", **params),
+        "workloads": query_frame(con, "queries/workloads"),
+    }
+
+
+def save_graph(path: Path, graph: PermissionGraph, run_id: str) -> None:
+    with path.open("wb") as handle:
+        pickle.dump((run_id, graph), handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def graph_of_run(path: Path, run_id: str, inputs: dict[str, pl.DataFrame]) -> PermissionGraph:
+    """The graph this run's graph step built, or a new one from ``inputs`` (a run that skipped that step)."""
+    if path.exists():
+        with path.open("rb") as handle:
+            saved_run, graph = pickle.load(handle)
+        if saved_run == run_id:
+            return graph
+    return build_graph(**inputs)
