@@ -51,33 +51,31 @@ def land_cloudtrail(
 ) -> list[FileOutcome]:
     """Land the records of every file not landed before; reuse what earlier runs landed.
 
-    Landing is keyed by content hash: ``outcomes/<hash>.json`` says what a file gave and
-    in which ``records/batch-<digest>.parquet`` its records are (one Parquet per night's
-    new files, rows tagged with their file's ``source_key``). A night reads only new files;
-    files no longer among the sources leave the landing area. Every record is either
-    landed or quarantined; the outcomes say which, file by file.
+    Landing is keyed by content hash: ``outcomes/batch-<digest>.jsonl`` holds, a line per
+    file of one night's new files, what the file gave and in which
+    ``records/batch-<digest>-<n>.parquet`` its records are (rows tagged with their file's
+    ``source_key``). A night reads only new files; files no longer among the sources leave
+    the landing area. Every record is either landed or quarantined; the outcomes say which,
+    file by file.
     """
     records_dir, outcomes_dir = landing_dir / "records", landing_dir / "outcomes"
     records_dir.mkdir(parents=True, exist_ok=True)
     outcomes_dir.mkdir(parents=True, exist_ok=True)
-    _forget_absent_files(landing_dir, {s.key for s, _ in sources})
+    landed = _forget_absent_files(landing_dir, {s.key for s, _ in sources})
     outcomes: dict[Path, FileOutcome] = {}
     new: list[tuple[SourceFile, str]] = []
     for source, fmt in sources:
-        landed = read_landed_outcome(outcomes_dir, source)
-        if landed is None:
+        document = landed.get(source.key)
+        if document is None:
             new.append((source, fmt))
             outcomes[source.path] = FileOutcome(source=source, format=fmt)
         else:
-            outcomes[source.path] = landed
+            outcomes[source.path] = outcome_from_document(source, document)
     if new:
         scratch_dir.mkdir(parents=True, exist_ok=True)
-        batch = f"batch-{hashlib.sha256(','.join(sorted(s.key for s, _ in new)).encode()).hexdigest()[:20]}.parquet"
-        _land_new_files(con, new, outcomes, records_dir / batch, scratch_dir)
-        for source, _ in new:
-            outcome = outcomes[source.path]
-            outcome.records_file = batch if outcome.records_loaded else None
-            write_landed_outcome(outcomes_dir, outcome)
+        batch = f"batch-{hashlib.sha256(','.join(sorted(s.key for s, _ in new)).encode()).hexdigest()[:20]}"
+        _Lander(con, outcomes, records_dir, batch, scratch_dir).land(new)
+        write_landed_outcomes(outcomes_dir / f"{batch}.jsonl", [outcomes[source.path] for source, _ in new])
         shutil.rmtree(scratch_dir, ignore_errors=True)
     return list(outcomes.values())
 
@@ -86,57 +84,171 @@ def land_cloudtrail(
 CHUNK_FILES = 2000
 
 
-def _land_new_files(con, new: list[tuple[SourceFile, str]], outcomes: dict, records_file: Path, scratch_dir: Path) -> None:
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # gunzip releases the GIL
-        for start in range(0, len(new), CHUNK_FILES):
-            chunk = new[start : start + CHUNK_FILES]
-            plans: list[ReadPlan] = []
-            for (source, _), plan in zip(chunk, pool.map(lambda item: _try_plan(*item, scratch_dir), chunk)):
-                if isinstance(plan, UnreadableFile):
-                    outcomes[source.path].rejected.append(Rejected(None, str(plan)))
-                else:
-                    plans.append(plan)
-            for json_format in (ARRAY, LINES):
-                batch = [p for p in plans if p.json_format == json_format]
-                if batch:
-                    _read_batch(con, batch, outcomes, scratch_dir)
-    _write_landing(con, records_file)
+class _Lander:
+    """Reads a night's new files into landing Parquet: each DuckDB read writes its loadable records to a Parquet
+    of its own (``<batch>-<n>.parquet``) and counts what every file gave into ``outcomes``."""
+
+    def __init__(self, con, outcomes: dict, records_dir: Path, batch: str, scratch_dir: Path):
+        self.con, self.outcomes, self.records_dir, self.batch, self.scratch_dir = (
+            con, outcomes, records_dir, batch, scratch_dir
+        )
+        self.reads = 0
+
+    def land(self, new: list[tuple[SourceFile, str]]) -> None:
+        chunks = [new[start : start + CHUNK_FILES] for start in range(0, len(new), CHUNK_FILES)]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # gunzip releases the GIL, DuckDB too
+            def unwrap(chunk):
+                return [pool.submit(_try_plan, source, fmt, self.scratch_dir) for source, fmt in chunk]
+
+            pending = unwrap(chunks[0]) if chunks else []
+            for number, chunk in enumerate(chunks):
+                current = pending
+                # the next chunk is gunzipped while DuckDB reads this one
+                pending = unwrap(chunks[number + 1]) if number + 1 < len(chunks) else []
+                self.land_chunk(chunk, [future.result() for future in current])
+
+    def land_chunk(self, chunk: list[tuple[SourceFile, str]], plans: list[ReadPlan | UnreadableFile]) -> None:
+        readable: list[ReadPlan] = []
+        for (source, _), plan in zip(chunk, plans):
+            if isinstance(plan, UnreadableFile):
+                self.outcomes[source.path].rejected.append(Rejected(None, str(plan)))
+            else:
+                readable.append(plan)
+        for json_format in (ARRAY, LINES):
+            formatted = [p for p in readable if p.json_format == json_format]
+            if formatted:
+                self.read_batch(formatted)
+
+    def read_batch(self, batch: list[ReadPlan]) -> None:
+        """Read a batch whole; when DuckDB rejects it, halve it until the files at fault are read carefully."""
+        try:
+            self.read_into_landing(batch)
+            return
+        except duckdb.Error:
+            if len(batch) == 1:
+                self.read_carefully(batch[0])
+                return
+        half = len(batch) // 2
+        self.read_batch(batch[:half])
+        self.read_batch(batch[half:])
+
+    def read_into_landing(self, batch: list[ReadPlan]) -> None:
+        read_checked(self.con, batch, self.scratch_dir)
+        records_file = f"{self.batch}-{self.reads:04d}.parquet"
+        loaded = scalar(self.con, "SELECT count(*) FROM cloudtrail_checked WHERE reject_reason IS NULL")
+        if loaded:
+            # Row order in a landing file means nothing (a day's rebuild orders its events itself); without it
+            # DuckDB writes row groups on both threads.
+            self.con.execute("SET preserve_insertion_order = false")
+            try:
+                self.con.execute(
+                    f"COPY ({_landing_query()}) TO '{_quoted(self.records_dir / records_file)}' (FORMAT parquet)"
+                )
+            finally:
+                self.con.execute("RESET preserve_insertion_order")
+            self.reads += 1
+        _count_outcomes(self.con, self.outcomes)
+        for plan in batch:
+            outcome = self.outcomes[plan.source.path]
+            if outcome.records_loaded and outcome.records_file is None:
+                outcome.records_file = records_file
+
+    def read_carefully(self, plan: ReadPlan) -> None:
+        """Parse a file DuckDB rejected record by record; quarantine what is broken, land the rest."""
+        outcome = self.outcomes[plan.source.path]
+        good = [g for g in _parsed_records(plan, outcome) if g]
+        if not good:
+            return
+        cleaned = self.scratch_dir / f"{plan.source.key}.cleaned.jsonl"
+        cleaned.write_bytes(b"\n".join(good))
+        self.read_into_landing([ReadPlan(plan.source, cleaned, LINES, plan.position_prefix)])
 
 
-def _forget_absent_files(landing_dir: Path, present_keys: set[str]) -> None:
-    """Drop what files no longer among the sources gave; a batch file goes when no present file uses it."""
-    in_use = set()
-    for outcome in (landing_dir / "outcomes").glob("*.json"):
-        if outcome.stem not in present_keys:
-            outcome.unlink()
+def read_checked(con, batch: list[ReadPlan], scratch_dir: Path) -> None:
+    """The temp table ``cloudtrail_checked``: every record of the batch, numbered, with its reject reason."""
+    files = pl.DataFrame(
+        {
+            "read_path": [str(p.read_path) for p in batch],
+            "source_file": [str(p.source.path) for p in batch],
+            "source_key": [p.source.key for p in batch],
+            "position_prefix": [p.position_prefix for p in batch],
+        }
+    )
+    con.register("cloudtrail_batch_files", files)
+    try:
+        packed = _pack(batch, scratch_dir)
+        try:
+            run_sql(con, "landing/cloudtrail_read", files=[str(packed)])
+        finally:
+            packed.unlink(missing_ok=True)
+    finally:
+        con.unregister("cloudtrail_batch_files")
+
+
+def _forget_absent_files(landing_dir: Path, present_keys: set[str]) -> dict[str, dict]:
+    """Drop what files no longer among the sources gave (a records file goes when no present file uses it);
+    return the landed documents of the files that stay, by source key."""
+    kept: dict[str, dict] = {}
+    for path in sorted((landing_dir / "outcomes").glob("*.jsonl")):
+        documents = [json.loads(line) for line in path.read_text().splitlines() if line]
+        staying = [d for d in documents if d["key"] in present_keys]
+        if not staying:
+            path.unlink()
+        elif len(staying) < len(documents):
+            _write_documents(path, staying)
+        kept.update((d["key"], d) for d in staying)
+    for path in (landing_dir / "outcomes").glob("*.json"):  # an earlier version's file per source
+        document = json.loads(path.read_text())
+        if path.stem not in present_keys or "records_file" not in document:
+            path.unlink()
         else:
-            in_use.add(json.loads(outcome.read_text()).get("records_file"))
+            kept[path.stem] = document
+    in_use = {d.get("records_file") for d in kept.values()}
     for records in (landing_dir / "records").glob("*.parquet"):
         if records.name not in in_use:
             records.unlink()
     for legacy in (landing_dir / "records").glob("source_key=*"):  # an earlier version's layout
         shutil.rmtree(legacy)
+    return kept
 
 
-def write_landed_outcome(outcomes_dir: Path, outcome: FileOutcome) -> None:
-    document = {
-        "format": outcome.format,
-        "records_loaded": outcome.records_loaded,
-        "records_by_day": outcome.records_by_day,
-        "records_file": outcome.records_file,
-        "rejected": [[r.position, r.reason, r.excerpt] for r in outcome.rejected],
-    }
-    (outcomes_dir / f"{outcome.source.key}.json").write_text(json.dumps(document))
+def write_landed_outcomes(path: Path, outcomes: list[FileOutcome]) -> None:
+    _write_documents(path, [
+        {
+            "key": outcome.source.key,
+            "format": outcome.format,
+            "records_loaded": outcome.records_loaded,
+            "records_by_day": outcome.records_by_day,
+            "records_file": outcome.records_file,
+            "rejected": [[r.position, r.reason, r.excerpt] for r in outcome.rejected],
+        }
+        for outcome in outcomes
+    ])
 
 
-def read_landed_outcome(outcomes_dir: Path, source: SourceFile) -> FileOutcome | None:
-    """What an earlier run landed from the same content, as this run's outcome; None if not landed."""
-    path = outcomes_dir / f"{source.key}.json"
-    if not path.exists():
-        return None
-    document = json.loads(path.read_text())
-    if "records_file" not in document:  # landed by a version that kept one directory per file: land again
-        return None
+def _write_documents(path: Path, documents: list[dict]) -> None:
+    partial = path.with_suffix(".partial")
+    partial.write_text("".join(json.dumps(d) + "\n" for d in documents))
+    partial.replace(path)
+
+
+def read_landed_documents(outcomes_dir: Path) -> dict[str, dict]:
+    """What earlier runs landed, by source key (content hash)."""
+    documents: dict[str, dict] = {}
+    for path in sorted(outcomes_dir.glob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            if line:
+                document = json.loads(line)
+                documents[document["key"]] = document
+    for path in outcomes_dir.glob("*.json"):  # an earlier version's file per source
+        document = json.loads(path.read_text())
+        if "records_file" in document:
+            documents[path.stem] = document
+    return documents
+
+
+def outcome_from_document(source: SourceFile, document: dict) -> FileOutcome:
+    """What an earlier run landed from the same content, as this run's outcome."""
     return FileOutcome(
         source=source,
         format=document["format"],
@@ -178,45 +290,6 @@ def records_array(content: bytes) -> bytes:
     if start is None or not body.endswith(b"}"):
         return content
     return body[start.end() : -1]
-
-
-def _read_batch(con, batch: list[ReadPlan], outcomes: dict, scratch_dir: Path) -> None:
-    try:
-        _read_into_landing(con, batch, outcomes, scratch_dir)
-        return
-    except duckdb.Error:
-        if len(batch) == 1:
-            _read_carefully(con, batch[0], outcomes, scratch_dir)
-            return
-    half = len(batch) // 2
-    _read_batch(con, batch[:half], outcomes, scratch_dir)
-    _read_batch(con, batch[half:], outcomes, scratch_dir)
-
-
-def _read_into_landing(con, batch: list[ReadPlan], outcomes: dict, scratch_dir: Path) -> None:
-    files = pl.DataFrame(
-        {
-            "read_path": [str(p.read_path) for p in batch],
-            "source_file": [str(p.source.path) for p in batch],
-            "source_key": [p.source.key for p in batch],
-            "position_prefix": [p.position_prefix for p in batch],
-        }
-    )
-    con.register("cloudtrail_batch_files", files)
-    try:
-        packed = _pack(batch, scratch_dir)
-        try:
-            run_sql(con, "landing/cloudtrail_read", files=[str(packed)])
-        finally:
-            packed.unlink(missing_ok=True)
-        run_sql(con, "landing/cloudtrail_events")
-        con.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS cloudtrail_landed AS SELECT * FROM (" + _landing_query() + ") LIMIT 0"
-        )
-        con.execute("INSERT INTO cloudtrail_landed " + _landing_query())
-        _count_outcomes(con, outcomes)
-    finally:
-        con.unregister("cloudtrail_batch_files")
 
 
 def _pack(batch: list[ReadPlan], scratch_dir: Path) -> Path:
@@ -276,12 +349,11 @@ def _count_outcomes(con, outcomes: dict) -> None:
         outcomes[Path(source_file)].rejected.append(Rejected(position, reason, excerpt(record)))
 
 
-def _read_carefully(con, plan: ReadPlan, outcomes: dict, scratch_dir: Path) -> None:
-    """Parse a file DuckDB rejected record by record; quarantine what is broken, land the rest."""
-    outcome = outcomes[plan.source.path]
+def _parsed_records(plan: ReadPlan, outcome: FileOutcome) -> list[bytes]:
+    """The file's records one by one, each tagged with its position; what cannot be parsed is quarantined."""
     text = plan.records()
-    good: list[bytes] = []
     if plan.json_format == LINES:
+        good: list[bytes] = []
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
@@ -291,22 +363,16 @@ def _read_carefully(con, plan: ReadPlan, outcomes: dict, scratch_dir: Path) -> N
                 outcome.rejected.append(Rejected(f"line {number}", f"malformed JSON: {error}", excerpt(line)))
                 continue
             good.append(_positioned(record, f"line {number}", outcome))
-    else:
-        try:
-            records = json.loads(text)
-        except ValueError as error:
-            outcome.rejected.append(Rejected(None, f"malformed JSON, file not loaded: {error}", excerpt(text)))
-            return
-        if not isinstance(records, list):
-            outcome.rejected.append(Rejected(None, "no Records array in the file", excerpt(text)))
-            return
-        good = [_positioned(r, f"record {i}", outcome) for i, r in enumerate(records, start=1)]
-    good = [g for g in good if g]
-    if not good:
-        return
-    cleaned = scratch_dir / f"{plan.source.key}.cleaned.jsonl"
-    cleaned.write_bytes(b"\n".join(good))
-    _read_into_landing(con, [ReadPlan(plan.source, cleaned, LINES, plan.position_prefix)], outcomes, scratch_dir)
+        return good
+    try:
+        records = json.loads(text)
+    except ValueError as error:
+        outcome.rejected.append(Rejected(None, f"malformed JSON, file not loaded: {error}", excerpt(text)))
+        return []
+    if not isinstance(records, list):
+        outcome.rejected.append(Rejected(None, "no Records array in the file", excerpt(text)))
+        return []
+    return [_positioned(r, f"record {i}", outcome) for i, r in enumerate(records, start=1)]
 
 
 def _positioned(record, position: str, outcome: FileOutcome) -> bytes:
@@ -314,19 +380,6 @@ def _positioned(record, position: str, outcome: FileOutcome) -> bytes:
         outcome.rejected.append(Rejected(position, "record is not a JSON object", excerpt(json.dumps(record))))
         return b""
     return json.dumps(record | {"_overreach_position": position}).encode()
-
-
-def _write_landing(con, records_file: Path) -> None:
-    """One Parquet for the night's new files, rows in day order so a day's rebuild reads few row groups."""
-    exists = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cloudtrail_landed' AND temporary")
-    if not exists:
-        return
-    if scalar(con, "SELECT count(*) FROM cloudtrail_landed"):
-        con.execute(
-            f"COPY (SELECT * FROM cloudtrail_landed ORDER BY event_day, source_key) TO '{_quoted(records_file)}' "
-            "(FORMAT parquet)"
-        )
-    con.execute("DROP TABLE cloudtrail_landed")
 
 
 def _quoted(path: Path) -> str:
@@ -339,6 +392,5 @@ def create_landing_shape(con, scratch_dir: Path) -> None:
     empty = scratch_dir / "empty.jsonl"
     empty.write_bytes(b"")
     placeholder = SourceFile(empty, 0, "0" * 64, False)
-    _read_into_landing(con, [ReadPlan(placeholder, empty, LINES, "line ")], {}, scratch_dir)
-    con.execute("CREATE OR REPLACE TEMP TABLE cloudtrail_landing_shape AS SELECT * FROM cloudtrail_landed")
-    con.execute("DROP TABLE cloudtrail_landed")
+    read_checked(con, [ReadPlan(placeholder, empty, LINES, "line ")], scratch_dir)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cloudtrail_landing_shape AS SELECT * FROM ({_landing_query()}) LIMIT 0")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.sources.cloudtrail import create_landing_shape, read_landed_outcome
+from pipelines.sources.cloudtrail import create_landing_shape, outcome_from_document, read_landed_documents
 from pipelines.sources.detect import CLOUDTRAIL_JSONL, CLOUDTRAIL_RECORDS
 from pipelines.sources.ledger import FileOutcome
 from pipelines.sql import run_sql, scalar, sql_text
@@ -51,13 +51,12 @@ class RefreshSummary:
 
 def landed_outcomes(detected, landing_dir: Path) -> list[FileOutcome]:
     """The landing outcomes of the run's CloudTrail files (``detected``: ``DetectedFile`` rows)."""
-    outcomes_dir = landing_dir / "outcomes"
-    found = (
-        read_landed_outcome(outcomes_dir, d.source)
+    documents = read_landed_documents(landing_dir / "outcomes")
+    return [
+        outcome_from_document(d.source, documents[d.source.key])
         for d in detected
-        if d.format in (CLOUDTRAIL_RECORDS, CLOUDTRAIL_JSONL)
-    )
-    return [o for o in found if o is not None]
+        if d.format in (CLOUDTRAIL_RECORDS, CLOUDTRAIL_JSONL) and d.source.key in documents
+    ]
 
 
 def plan_days(outcomes: list[FileOutcome]) -> dict[str, DayPlan]:

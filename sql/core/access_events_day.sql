@@ -2,7 +2,17 @@
 -- to the role (via the session issuer), keeping the session name, which often names the agent. CloudTrail may
 -- deliver an event twice: copy_number 1 is the copy kept, later copies are counted as duplicates.
 CREATE OR REPLACE TEMP TABLE day_events AS
-WITH identity_fields AS (
+WITH repeated AS (
+    -- copies are rare: number them alone rather than sort every event by its id
+    SELECT
+        event_id,
+        source_file,
+        record_position,
+        row_number() OVER (PARTITION BY event_id ORDER BY source_file, record_position) AS copy_number
+    FROM day_landing
+    WHERE event_id IN (SELECT event_id FROM day_landing GROUP BY event_id HAVING count(*) > 1)
+),
+identity_fields AS (
     -- the userIdentity text is parsed once for all the fields read from it
     SELECT
         *,
@@ -59,5 +69,6 @@ SELECT
     source_file,
     source_key,
     record_position,
-    row_number() OVER (PARTITION BY event_id ORDER BY source_file, record_position) AS copy_number
+    coalesce(repeated.copy_number, 1) AS copy_number
 FROM attributed
+LEFT JOIN repeated USING (event_id, source_file, record_position)

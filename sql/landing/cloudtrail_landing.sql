@@ -1,4 +1,4 @@
--- The loadable records of the batch, in the landing shape (one Parquet per source file is written from this).
+-- The loadable records of a read, in the landing shape (each read's Parquet is written from this).
 SELECT
     source_file,
     source_key,

@@ -1,5 +1,6 @@
 """Nights that read only new CloudTrail files and rebuild only the days they touch."""
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -123,3 +124,69 @@ def test_a_moved_warehouse_keeps_its_events(tmp_path):
         assert con.execute("SELECT count(*) FROM core.access_events").fetchall() == [(2,)]
         view = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'access_events'").fetchall()[0][0]
     assert str(tmp_path / "new" / "events") in view
+
+
+def test_a_night_in_chunks_lands_each_file_in_the_records_file_its_outcome_names(tmp_path, monkeypatch):
+    monkeypatch.setattr("pipelines.sources.cloudtrail.CHUNK_FILES", 2)
+    sources = tmp_path / "inputs"
+    for number in range(5):
+        trail_file(sources, f"2026-11-0{number + 1}", f"f{number}", f"e{number}a", f"e{number}b")
+    night = Night(tmp_path, sources)
+    outcomes, summary = night.run()
+    records_dir = night.landing_dir / "cloudtrail" / "records"
+    assert len({o.records_file for o in outcomes}) == 3 == len(list(records_dir.glob("*.parquet")))
+    for outcome in outcomes:
+        landed = night.con.execute(
+            "SELECT list(event_id ORDER BY event_id) FROM read_parquet($f) WHERE source_key = $k",
+            {"f": str(records_dir / outcome.records_file), "k": outcome.source.key},
+        ).fetchall()
+        number = outcome.source.path.name[1]
+        assert landed == [([f"e{number}a", f"e{number}b"],)]
+    assert summary.events == 10
+    assert [p.name for p in (night.landing_dir / "cloudtrail" / "outcomes").iterdir()] == [
+        outcomes[0].records_file.rsplit("-", 1)[0] + ".jsonl"
+    ]
+
+
+def test_a_removed_file_leaves_the_nights_outcomes_and_its_records_file(tmp_path, monkeypatch):
+    monkeypatch.setattr("pipelines.sources.cloudtrail.CHUNK_FILES", 1)
+    sources = tmp_path / "inputs"
+    trail_file(sources, "2026-11-01", "a", "e1")
+    trail_file(sources, "2026-11-02", "b", "e2")
+    night = Night(tmp_path, sources)
+    first, _ = night.run()
+    gone = next(o for o in first if o.source.path.name == "b.json.gz")
+    gone.source.path.unlink()
+    second, summary = night.run()
+    records = sorted(p.name for p in (night.landing_dir / "cloudtrail" / "records").glob("*.parquet"))
+    assert records == [second[0].records_file] and gone.records_file not in records
+    outcome_lines = next((night.landing_dir / "cloudtrail" / "outcomes").glob("*.jsonl")).read_text().splitlines()
+    assert len(outcome_lines) == 1 and second[0].was_landed_before
+    assert summary.events == 1
+
+
+def test_an_event_delivered_three_times_is_kept_once_from_the_first_file(tmp_path):
+    sources = tmp_path / "inputs"
+    for name in ("c", "a", "b"):
+        trail_file(sources, "2026-11-01", name, "e1", f"only-{name}")
+    night = Night(tmp_path, sources)
+    _, summary = night.run()
+    assert summary.events == 4
+    kept = night.con.execute("SELECT source_file FROM core.access_events WHERE event_id = 'e1'").fetchall()
+    assert [Path(k[0]).name for k in kept] == ["a.json.gz"]
+    assert night.con.execute(
+        "SELECT sum(records), sum(duplicates) FROM ops.event_day_files"
+    ).fetchall() == [(6, 2)]
+
+
+def test_outcomes_an_earlier_version_wrote_per_file_are_still_reused(night):
+    night.run()
+    outcomes_dir = night.landing_dir / "cloudtrail" / "outcomes"
+    nightly = next(outcomes_dir.glob("*.jsonl"))
+    for line in nightly.read_text().splitlines():
+        document = json.loads(line)
+        (outcomes_dir / f"{document.pop('key')}.json").write_text(json.dumps(document))
+    nightly.unlink()
+    outcomes, summary = night.run()
+    assert all(o.was_landed_before for o in outcomes) and summary.days_rebuilt == 0
+    assert night.days() == [("2026-11-01", 2), ("2026-11-02", 1)]
