@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from models.graph import PermissionGraph, build_graph
+from models.graph import GRANT_COLUMNS, PermissionGraph, build_graph
 from pipelines.sql import query_frame
 
 
@@ -16,7 +16,7 @@ def read_graph_inputs(con: duckdb.DuckDBPyConnection, params: dict) -> dict[str,
     return {
         "identities": query_frame(con, "queries/graph_identities"),
         "group_memberships": con.sql("SELECT user_arn, group_arn FROM core.group_memberships").pl(),
-        "grants": con.sql("SELECT * FROM core.grants").pl(),
+        "grants": con.sql(f"SELECT {', '.join(GRANT_COLUMNS)} FROM core.grants").pl(),
         "resources": con.sql("SELECT resource_arn, service, sensitivity_tier FROM core.resources").pl(),
         "used_edges": query_frame(con, "queries/used_edges", **params),
         "workloads": query_frame(con, "queries/workloads"),

@@ -151,3 +151,17 @@ def test_breaking_an_unused_path_to_admin_comes_first(sample_warehouse):
     assert first == [("break_escalation_path",)]
     assert value(sample_warehouse, "SELECT count(*) FROM marts.recommendations WHERE risk_after > risk_before") == 0
     assert value(sample_warehouse, "SELECT count(*) FROM marts.policy_replay_denials") == 0
+
+
+def test_the_graph_reads_no_grant_column_beyond_those_it_declares(sample_warehouse):
+    from models.graph import GRANT_COLUMNS, blast_radius, build_graph, edges_frame
+    from pipelines.graph_io import read_graph_inputs
+
+    params = {"as_of": SAMPLE_AS_OF.isoformat(), "window_days": 90}
+    declared = read_graph_inputs(sample_warehouse, params)
+    assert tuple(declared["grants"].columns) == GRANT_COLUMNS
+    whole = declared | {"grants": sample_warehouse.sql("SELECT * FROM core.grants").pl()}
+    assert len(whole["grants"].columns) > len(GRANT_COLUMNS)
+    narrow, wide = build_graph(**declared), build_graph(**whole)
+    assert edges_frame(narrow).equals(edges_frame(wide))
+    assert blast_radius(narrow).equals(blast_radius(wide))

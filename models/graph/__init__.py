@@ -8,7 +8,7 @@ for tables and for GraphML. Escalation methods are the rows of
 ``ESCALATION_RULES``. Nothing here loads anything at import time.
 """
 
-from models.graph.build import build_graph
+from models.graph.build import GRANT_COLUMNS, build_graph
 from models.graph.escalation import ESCALATION_RULES, EscalationRule, available_rules
 from models.graph.export import edges_frame, export_graph, findings_frame, nodes_frame
 from models.graph.model import Edge, Finding, Node, PermissionGraph
@@ -20,6 +20,7 @@ __all__ = [
     "BLAST_RADIUS_SCHEMA",
     "ESCALATION_PATHS_SCHEMA",
     "ESCALATION_RULES",
+    "GRANT_COLUMNS",
     "Edge",
     "EscalationRule",
     "Finding",

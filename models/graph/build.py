@@ -6,8 +6,8 @@ Inputs (polars frames with the warehouse's columns):
   trust_policy, instance_profile_arns`` (``is_ai``, ``environment``,
   ``instance_profile_arns`` may be absent).
 - ``group_memberships``: ``user_arn, group_arn``.
-- ``grants``: ``core.grants`` (``GRANTS_SCHEMA``): effective Allow rows and the
-  Deny rows that qualify them. A user's rows already include its groups'
+- ``grants``: ``core.grants`` (``GRANTS_SCHEMA``, of which only ``GRANT_COLUMNS``
+  are read): effective Allow rows and the Deny rows that qualify them. A user's rows already include its groups'
   policies (``via = 'group:<arn>'``), so a user's edges come from its own rows
   and ``MEMBER_OF`` adds the group's edges as a second way.
 - ``resources`` (optional): ``resource_arn, service, sensitivity_tier``.
@@ -104,6 +104,10 @@ from models.iam.patterns import resource_matches
 _CUSTOMER_POLICY_PREFIX = r"^arn:aws[\w-]*:iam::\d{12}:policy/"
 _EDGE_TYPE_ORDER = {t: i for i, t in enumerate((MEMBER_OF, CAN_ASSUME, CAN_ESCALATE, IS_ADMIN, CAN_ACCESS))}
 _METHOD_ORDER = {r.code: i for i, r in enumerate(ESCALATION_RULES)}
+
+# The columns of ``core.grants`` the graph reads: a caller holding grants for the graph reads no others.
+GRANT_COLUMNS = ("identity_id", "action", "service", "access_level", "resource_pattern", "is_not_resource", "effect",
+                 "is_conditional", "via", "policy_id", "statement_index", "has_conditional_deny")
 
 
 # --- principals ----------------------------------------------------------------

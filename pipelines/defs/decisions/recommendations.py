@@ -29,17 +29,24 @@ class GraphWhatIf:
     """Re-runs the blast radius of one identity on the graph with a recommendation applied."""
 
     def __init__(self, base: PermissionGraph, inputs: dict[str, pl.DataFrame], proposals: pl.DataFrame,
-                 chosen: set[int] | None = None) -> None:
+                 chosen: set[int] | None = None, chosen_identities: set[str] | None = None) -> None:
         self.chosen = chosen
         self.inputs = inputs
-        self.grants = inputs["grants"]
+        self.grants_of = self._grants_by_identity(inputs["grants"], chosen_identities)
         self.base = base
         self.index = ReachIndex(self.base.graph)
         self.documents = dict(proposals.select("identity_id", "document").iter_rows())
 
+    @staticmethod
+    def _grants_by_identity(grants: pl.DataFrame, identities: set[str] | None) -> dict[str, pl.DataFrame]:
+        """The grant rows of each identity a what-if may re-run, split once (a filter per what-if scans them all)."""
+        if identities is not None:
+            grants = grants.filter(pl.col("identity_id").is_in(sorted(identities)))
+        return {key[0]: frame for key, frame in grants.partition_by("identity_id", as_dict=True).items()}
+
     def _grants_after(self, recommendation: Recommendation) -> pl.DataFrame | None:
         change, identity_id = recommendation.change, recommendation.identity_id
-        own = self.grants.filter(pl.col("identity_id") == identity_id)
+        own = self.grants_of.get(identity_id, self.inputs["grants"].clear())
         if change.keep_actions is not None:
             policy = pl.DataFrame({"policy_id": ["proposed"], "document": [self.documents[identity_id]]})
             attachments = pl.DataFrame({"identity_id": [identity_id], "policy_id": ["proposed"], "via": ["inline"]})
@@ -112,7 +119,9 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
             "SELECT identity_id, action, service, access_level, is_granted, is_used, is_used_inferred, is_observable "
             "FROM marts.identity_action_usage"
         ).pl()
-        frame = evaluate(candidates, features, usage, GraphWhatIf(base, graph_inputs, proposals, chosen), config)
+        what_if = GraphWhatIf(base, graph_inputs, proposals, chosen,
+                              chosen_identities={r.identity_id for r in candidates if id(r) in chosen})
+        frame = evaluate(candidates, features, usage, what_if, config)
         rows = replace_table(con, "marts.recommendations", frame)
     kinds = frame.group_by("kind").len().sort("kind")
     return dg.MaterializeResult(metadata={
