@@ -2,7 +2,7 @@
 
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -41,6 +41,26 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame) -> int:
     con.register("frame_to_write", frame)
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame_to_write")
     con.unregister("frame_to_write")
+    return table_rows(con, table)
+
+
+def replace_table_in_batches(con: duckdb.DuckDBPyConnection, table: str, frames: Iterable) -> int:
+    """Write frames, one after the other, as a warehouse table that appears whole in one transaction (or not at
+    all); only one frame is held at a time. Return its rows."""
+    schema, _, name = table.partition(".")
+    staging = f"{schema}.{name}__building"
+    con.execute(f"DROP TABLE IF EXISTS {staging}")
+    for number, frame in enumerate(frames):
+        con.register("frame_to_write", frame)
+        if number == 0:
+            con.execute(f"CREATE TABLE {staging} AS SELECT * FROM frame_to_write")
+        else:
+            con.execute(f"INSERT INTO {staging} SELECT * FROM frame_to_write")
+        con.unregister("frame_to_write")
+    con.execute("BEGIN TRANSACTION")
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(f"ALTER TABLE {staging} RENAME TO {name}")
+    con.execute("COMMIT")
     return table_rows(con, table)
 
 

@@ -47,7 +47,7 @@ is Polars joins.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import polars as pl
 
@@ -270,6 +270,41 @@ def resolve_grants(expanded: pl.DataFrame, attachments: pl.DataFrame) -> pl.Data
         .sort("identity_id", "action", "effect", "policy_id", "statement_index", "via", "resource_pattern")
         .collect()
     )
+
+
+# Identities are resolved a batch at a time, a batch about this many rows of their policies' expansion (an
+# identity's rows stay together however many): memory follows the batch, not the organisation.
+GRANT_BATCH_ROWS = 2_000_000
+
+
+def resolve_grants_in_batches(
+    expanded: pl.DataFrame, attachments: pl.DataFrame, max_rows: int = GRANT_BATCH_ROWS
+) -> Iterator[pl.DataFrame]:
+    """``resolve_grants`` a contiguous range of identities at a time, in identity order: the frames, one after
+    the other, are ``resolve_grants(expanded, attachments)`` (its rows are sorted by identity first, and each
+    identity's grants depend on its own attachments only). At least one frame, empty when nothing is granted."""
+    ranges = _identity_batches(expanded, attachments, max_rows)
+    if not ranges:
+        yield resolve_grants(expanded, attachments)
+        return
+    for identities in ranges:
+        batch = attachments.filter(pl.col("identity_id").is_in(identities))
+        policies = batch.select("policy_id").unique()
+        yield resolve_grants(expanded.join(policies, on="policy_id", how="semi"), batch)
+
+
+def _identity_batches(expanded: pl.DataFrame, attachments: pl.DataFrame, max_rows: int) -> list[list[str]]:
+    """Sorted identity ids cut into runs whose policies expand to about ``max_rows`` rows each."""
+    rows_of_policy = expanded.group_by("policy_id").agg(rows=pl.len())
+    sizes = (
+        attachments.select("identity_id", "policy_id").unique()
+        .join(rows_of_policy, on="policy_id", how="left")
+        .group_by("identity_id")
+        .agg(rows=pl.col("rows").fill_null(0).sum())
+        .sort("identity_id")
+        .with_columns(batch=(pl.col("rows").cum_sum() - pl.col("rows")) // max(max_rows, 1))
+    )
+    return [group["identity_id"].to_list() for _, group in sizes.group_by("batch", maintain_order=True)]
 
 
 def with_group_policies(attachments: pl.DataFrame, memberships: pl.DataFrame) -> pl.DataFrame:

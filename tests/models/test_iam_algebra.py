@@ -6,8 +6,10 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.models.test_iam_effective import AGENT, OTHER, attachment, grants_for
-from tests.models.test_iam_policy import policy, statement
+from models.iam.effective import GRANTS_SCHEMA, resolve_grants, resolve_grants_in_batches
+from models.iam.policy import expand_policies
+from tests.models.test_iam_effective import AGENT, OTHER, attachment, attachments_frame, grants_for
+from tests.models.test_iam_policy import policies_frame, policy, statement
 
 ACTION_PATTERNS = [
     "s3:GetObject", "s3:PutObject", "s3:Get*", "s3:*Tagging", "s3:List*", "iam:PassRole", "iam:Get*",
@@ -115,3 +117,26 @@ def test_other_identities_do_not_change_an_identity_grants(policy_set, other):
     attachments = [attachment(AGENT, p) for p in policy_set] + [attachment(OTHER, f"other-{p}") for p in other]
     together = grants_for(documents, attachments).filter(pl.col("identity_id") == AGENT)
     assert together.equals(alone)
+
+
+@SETTINGS
+@given(policy_set=policy_sets(), other=policy_sets(), shared=st.booleans(), max_rows=st.integers(1, 60))
+def test_grants_resolved_in_batches_are_the_grants_resolved_at_once(policy_set, other, shared, max_rows):
+    documents = documents_of(policy_set) | {f"other-{k}": v for k, v in documents_of(other).items()}
+    attachments = attachments_frame(
+        [attachment(AGENT, p) for p in policy_set]
+        + [attachment(OTHER, f"other-{p}") for p in other]
+        + ([attachment(OTHER, next(iter(policy_set)), "inline")] if shared else [])
+        + [attachment(f"{OTHER}-{i}", f"other-{p}", "group:g") for i in range(3) for p in other]
+    )
+    expanded = expand_policies(policies_frame(documents))
+    whole = resolve_grants(expanded, attachments)
+    batches = list(resolve_grants_in_batches(expanded, attachments, max_rows))
+    assert pl.concat(batches).equals(whole)
+    assert len(batches) > 1 or expanded.height <= max_rows or whole.height == 0
+
+
+def test_no_identity_gives_one_empty_batch_in_the_grants_schema():
+    expanded = expand_policies(policies_frame({"p": policy(statement(actions="s3:GetObject", resources="*"))}))
+    (batch,) = resolve_grants_in_batches(expanded, attachments_frame([]))
+    assert batch.height == 0 and batch.schema == pl.Schema(GRANTS_SCHEMA)
