@@ -57,10 +57,12 @@ def proposed_policies(context: dg.AssetExecutionContext, settings: RunSettings, 
         passed = query_frame(con, "queries/passed_roles", **sql_params_for(settings, warehouse, context))
         proposals = propose_policies(usage, passed, privilege)
         names = dict(privilege.select("identity_id", "name").iter_rows())
+        granted_usage = usage.filter(pl.col("is_granted"))
+        # split once: a filter per identity would scan every identity's rows each time
+        granted_of = {key[0]: frame for key, frame in granted_usage.partition_by("identity_id", as_dict=True).items()}
         rows = []
         for identity_id, proposal in proposals.items():
-            granted = usage.filter((pl.col("identity_id") == identity_id) & pl.col("is_granted"))
-            diff = policy_diff(granted, proposal)
+            diff = policy_diff(granted_of.get(identity_id, granted_usage.clear()), proposal)
             file_name = policy_file_name(names.get(identity_id) or identity_id, identity_id)
             rows.append({
                 "identity_id": identity_id,
@@ -78,7 +80,7 @@ def proposed_policies(context: dg.AssetExecutionContext, settings: RunSettings, 
         proposal_rows = replace_table(con, "marts.proposed_policies", pl.DataFrame(rows, schema=PROPOSALS_SCHEMA))
         # Calls the identity's own policies never granted (a resource policy allowed them) are not the
         # proposal's to allow: today's policies do not grant them either, and the proposal's notes list them.
-        denials = replay_all_denials(proposals, observed_calls(usage.filter(pl.col("is_granted"))))
+        denials = replay_all_denials(proposals, observed_calls(granted_usage))
         denial_rows = replace_table(con, "marts.policy_replay_denials", denials)
     yield dg.MaterializeResult(asset_key=["marts", "proposed_policies"],
                                metadata={"rows": proposal_rows, "seconds": watch.seconds})
