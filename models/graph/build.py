@@ -355,7 +355,8 @@ _WILDCARD = re.compile(r"[*?]|\$\{")
 
 
 def _scoped_allows(grants: pl.DataFrame, principals: dict[str, Principal]) -> pl.LazyFrame:
-    """Allow rows as ``identity_id, account, service, scope_key, level_rank, is_conditional``.
+    """Allow scopes as ``identity_id, account, service, scope_key, level_rank, is_conditional``: one row per
+    scope, at the highest level of its actions, conditional when all its grants are.
 
     A ``NotResource`` statement's rows become one scope ``!p1<SEP>p2``; a
     ``Resource`` pattern is ``=p``.
@@ -382,7 +383,12 @@ def _scoped_allows(grants: pl.DataFrame, principals: dict[str, Principal]) -> pl
         .agg(scope_key=pl.lit("!") + pl.col("resource_pattern").unique().sort().str.join(_SEP))
     )
     columns = ["identity_id", "account", "service", "scope_key", "level_rank", "is_conditional"]
-    return pl.concat([plain.select(columns), negated.select(columns)])
+    # An edge keeps the highest level and whether every grant behind it is conditional, so one row per scope
+    # says as much as one per action: a broad grant would otherwise meet every resource of its service once
+    # per action.
+    return pl.concat([plain.select(columns), negated.select(columns)]).group_by(
+        "identity_id", "account", "service", "scope_key"
+    ).agg(level_rank=pl.col("level_rank").max(), is_conditional=pl.col("is_conditional").all())
 
 
 def _scope_matches(scope_key: str, arn: str) -> bool:
