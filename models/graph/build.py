@@ -48,6 +48,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import lru_cache
 
 import networkx as nx
 import polars as pl
@@ -118,11 +119,17 @@ def _account_of_arn(arn: str) -> str | None:
     return parts[4] or None if len(parts) > 5 and parts[0] == "arn" else None
 
 
+@lru_cache(maxsize=65_536)
+def _trust_of_text(document: str) -> TrustPolicy:
+    # What-ifs build the graph again and again over the same roles: a trust policy's text is read once.
+    return parse_trust_policy(json.loads(document))
+
+
 def _trust(identity_id: str, document) -> tuple[TrustPolicy, Finding | None]:
     if document is None:
         return EMPTY_TRUST, None
     try:
-        return parse_trust_policy(json.loads(document) if isinstance(document, str) else document), None
+        return (_trust_of_text(document) if isinstance(document, str) else parse_trust_policy(document)), None
     except (PolicyParseError, ValueError) as error:
         return EMPTY_TRUST, Finding("invalid_trust_policy", identity_id, f"trust policy not read: {error}")
 
