@@ -133,7 +133,16 @@ def test_grants_resolved_in_batches_are_the_grants_resolved_at_once(policy_set, 
     whole = resolve_grants(expanded, attachments)
     batches = list(resolve_grants_in_batches(expanded, attachments, max_rows))
     assert pl.concat(batches).equals(whole)
-    assert len(batches) > 1 or expanded.height <= max_rows or whole.height == 0
+
+
+def test_each_batch_holds_identities_whose_policies_expand_to_about_the_bound():
+    one_row = {f"p{i}": policy(statement(actions="s3:GetObject", resources=f"arn:aws:s3:::b{i}/*")) for i in range(3)}
+    two_rows = {"wide": policy(statement(actions=["s3:GetObject", "s3:PutObject"], resources="*"))}
+    expanded = expand_policies(policies_frame(one_row | two_rows))
+    attachments = attachments_frame([attachment(f"id-{i}", f"p{i}") for i in range(3)] + [attachment("id-3", "wide")])
+    batches = list(resolve_grants_in_batches(expanded, attachments, max_rows=2))
+    assert [sorted(set(b["identity_id"])) for b in batches] == [["id-0", "id-1"], ["id-2", "id-3"]]
+    assert [b.height for b in batches] == [2, 3]
 
 
 def test_no_identity_gives_one_empty_batch_in_the_grants_schema():
