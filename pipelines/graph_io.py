@@ -2,6 +2,7 @@
 recommendations step of the same run (building it costs seconds to minutes; doing it twice buys nothing)."""
 
 import pickle
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import duckdb
@@ -11,16 +12,35 @@ from models.graph import GRANT_COLUMNS, PermissionGraph, build_graph
 from pipelines.sql import query_frame
 
 
-def read_graph_inputs(con: duckdb.DuckDBPyConnection, params: dict) -> dict[str, pl.DataFrame]:
-    """``build_graph``'s keyword arguments, from the warehouse."""
+def read_graph_inputs(
+    con: duckdb.DuckDBPyConnection, params: dict, granted_identities: Iterable[str] | None = None
+) -> dict[str, pl.DataFrame]:
+    """``build_graph``'s keyword arguments, from the warehouse; with ``granted_identities``, the grants of those
+    identities only (none for an empty list), not every identity's."""
+    if granted_identities is None:
+        grants = con.sql(f"SELECT {', '.join(GRANT_COLUMNS)} FROM core.grants").pl()
+    else:
+        grants = _grants_where(con, "list_contains($identities, identity_id)", sorted(granted_identities))
     return {
         "identities": query_frame(con, "queries/graph_identities"),
         "group_memberships": con.sql("SELECT user_arn, group_arn FROM core.group_memberships").pl(),
-        "grants": con.sql(f"SELECT {', '.join(GRANT_COLUMNS)} FROM core.grants").pl(),
+        "grants": grants,
         "resources": con.sql("SELECT resource_arn, service, sensitivity_tier FROM core.resources").pl(),
         "used_edges": query_frame(con, "queries/used_edges", **params),
         "workloads": query_frame(con, "queries/workloads"),
     }
+
+
+def identity_grants(con: duckdb.DuckDBPyConnection, identity_id: str) -> pl.DataFrame:
+    """One identity's grants, the columns the graph reads, in table order."""
+    return _grants_where(con, "identity_id = $identities", identity_id)
+
+
+def _grants_where(con: duckdb.DuckDBPyConnection, condition: str, identities) -> pl.DataFrame:
+    return con.sql(
+        f"SELECT {', '.join(GRANT_COLUMNS)} FROM core.grants WHERE {condition} ORDER BY rowid",
+        params={"identities": identities},
+    ).pl()
 
 
 def save_graph(path: Path, graph: PermissionGraph, run_id: str) -> None:
@@ -28,11 +48,11 @@ def save_graph(path: Path, graph: PermissionGraph, run_id: str) -> None:
         pickle.dump((run_id, graph), handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def graph_of_run(path: Path, run_id: str, inputs: dict[str, pl.DataFrame]) -> PermissionGraph:
-    """The graph this run's graph step built, or a new one from ``inputs`` (a run that skipped that step)."""
+def graph_of_run(path: Path, run_id: str, read_inputs: Callable[[], dict[str, pl.DataFrame]]) -> PermissionGraph:
+    """The graph this run's graph step built, or a new one from ``read_inputs()`` (a run that skipped that step)."""
     if path.exists():
         with path.open("rb") as handle:
             saved_run, graph = pickle.load(handle)
         if saved_run == run_id:
             return graph
-    return build_graph(**inputs)
+    return build_graph(**read_inputs())

@@ -274,7 +274,7 @@ def resolve_grants(expanded: pl.DataFrame, attachments: pl.DataFrame) -> pl.Data
 
 # Identities are resolved a batch at a time, a batch about this many rows of their policies' expansion (an
 # identity's rows stay together however many): memory follows the batch, not the organisation.
-GRANT_BATCH_ROWS = 2_000_000
+GRANT_BATCH_ROWS = 500_000
 
 
 def resolve_grants_in_batches(

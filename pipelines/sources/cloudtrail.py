@@ -81,7 +81,7 @@ def land_cloudtrail(
 
 
 # New files are read in chunks, so that memory holds one chunk's records, not a night's.
-CHUNK_FILES = 2000
+CHUNK_FILES = 1000
 
 
 class _Lander:

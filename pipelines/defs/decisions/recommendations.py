@@ -1,10 +1,12 @@
 """Right-sizing recommendations with their effect recomputed: the score and the graph re-run per change."""
 
+from collections.abc import Callable
+
 import dagster as dg
 import polars as pl
 
 from models.graph import PermissionGraph, build_graph
-from pipelines.graph_io import graph_of_run, read_graph_inputs
+from pipelines.graph_io import graph_of_run, identity_grants, read_graph_inputs
 from models.graph.whatif import ReachIndex
 from models.iam.effective import resolve_grants
 from models.iam.policy import expand_policies
@@ -29,24 +31,27 @@ class GraphWhatIf:
     """Re-runs the blast radius of one identity on the graph with a recommendation applied."""
 
     def __init__(self, base: PermissionGraph, inputs: dict[str, pl.DataFrame], proposals: pl.DataFrame,
-                 chosen: set[int] | None = None, chosen_identities: set[str] | None = None) -> None:
+                 chosen: set[int] | None = None,
+                 grants_of: Callable[[str], pl.DataFrame] | None = None) -> None:
+        """``grants_of(identity_id)``: that identity's ``core.grants`` rows (default: from ``inputs["grants"]``);
+        a what-if needs one identity's grants at a time, so none need be held for all of them."""
         self.chosen = chosen
         self.inputs = inputs
-        self.grants_of = self._grants_by_identity(inputs["grants"], chosen_identities)
+        self.grants_of = grants_of or (lambda i: inputs["grants"].filter(pl.col("identity_id") == i))
+        self._last_grants: tuple[str, pl.DataFrame] | None = None
         self.base = base
         self.index = ReachIndex(self.base.graph)
         self.documents = dict(proposals.select("identity_id", "document").iter_rows())
 
-    @staticmethod
-    def _grants_by_identity(grants: pl.DataFrame, identities: set[str] | None) -> dict[str, pl.DataFrame]:
-        """The grant rows of each identity a what-if may re-run, split once (a filter per what-if scans them all)."""
-        if identities is not None:
-            grants = grants.filter(pl.col("identity_id").is_in(sorted(identities)))
-        return {key[0]: frame for key, frame in grants.partition_by("identity_id", as_dict=True).items()}
+    def _own_grants(self, identity_id: str) -> pl.DataFrame:
+        # an identity's recommendations come one after the other: its grants are read once for all of them
+        if self._last_grants is None or self._last_grants[0] != identity_id:
+            self._last_grants = (identity_id, self.grants_of(identity_id))
+        return self._last_grants[1]
 
     def _grants_after(self, recommendation: Recommendation) -> pl.DataFrame | None:
         change, identity_id = recommendation.change, recommendation.identity_id
-        own = self.grants_of.get(identity_id, self.inputs["grants"].clear())
+        own = self._own_grants(identity_id)
         if change.keep_actions is not None:
             policy = pl.DataFrame({"policy_id": ["proposed"], "document": [self.documents[identity_id]]})
             attachments = pl.DataFrame({"identity_id": [identity_id], "policy_id": ["proposed"], "via": ["inline"]})
@@ -110,17 +115,18 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
             move_edges=query_frame(con, "queries/move_edges"),
             credentials=query_frame(con, "queries/credential_ages", **params),
         )
-        graph_inputs = read_graph_inputs(con, params)
-        base = graph_of_run(warehouse.graph_path, context.run.run_id, graph_inputs)
+        base = graph_of_run(warehouse.graph_path, context.run.run_id, lambda: read_graph_inputs(con, params))
         candidates = [r for f in facts for r in recommend(f, config)]
         chosen = graph_what_ifs_to_run(candidates, features, GRAPH_WHAT_IF_BUDGET)
+        # a what-if rebuilds from the changed identity's grants alone, read when it runs
+        graph_inputs = read_graph_inputs(con, params, granted_identities=())
         # the columns the re-scoring reads: the resource lists would double the step's memory for nothing
         usage = con.sql(
             "SELECT identity_id, action, service, access_level, is_granted, is_used, is_used_inferred, is_observable "
             "FROM marts.identity_action_usage"
         ).pl()
         what_if = GraphWhatIf(base, graph_inputs, proposals, chosen,
-                              chosen_identities={r.identity_id for r in candidates if id(r) in chosen})
+                              grants_of=lambda identity_id: identity_grants(con, identity_id))
         frame = evaluate(candidates, features, usage, what_if, config)
         rows = replace_table(con, "marts.recommendations", frame)
     kinds = frame.group_by("kind").len().sort("kind")
