@@ -122,12 +122,17 @@ def _granted_rows(current_granted_actions: pl.DataFrame) -> pl.DataFrame:
         frame = frame.filter(pl.col("is_granted"))
     missing = {"service": pl.String, "access_level": pl.String, "resource_patterns": pl.List(pl.String)}
     frame = frame.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in missing.items() if c not in frame.columns)
-    catalog = catalog_frame().select(
-        "action_key", pl.col("service").alias("_service"), pl.col("access_level").alias("_access_level")
-    )
+    if frame.select(pl.col("service").is_null().any() | pl.col("access_level").is_null().any()).item():
+        catalog = catalog_frame().select(
+            "action_key", pl.col("service").alias("_service"), pl.col("access_level").alias("_access_level")
+        )
+        frame = frame.with_columns(action_key=pl.col("action").str.to_lowercase()).join(
+            catalog, on="action_key", how="left"
+        )
+    else:  # every service and level is in the frame already: the catalog would add nothing
+        frame = frame.with_columns(_service=pl.lit(None, dtype=pl.String), _access_level=pl.lit(None, dtype=pl.String))
     return (
-        frame.with_columns(action_key=pl.col("action").str.to_lowercase())
-        .join(catalog, on="action_key", how="left")
+        frame
         .select(
             "action",
             pl.coalesce("service", "_service", pl.col("action").str.split(":").list.first()).alias("service"),

@@ -354,6 +354,23 @@ def services_with_data_events(mapped_events: pl.DataFrame) -> frozenset[str]:
     return frozenset(e.service for e in entries if e is not None and data_event_rule(e) is not None)
 
 
+@cache
+def _catalog_dependencies() -> pl.DataFrame:
+    """Each catalog action with each dependent action it names: built once, asked for once per identity."""
+    catalog = catalog_frame()
+    return (
+        catalog.select("action_key", pl.col("dependent_actions").alias("_dependent"))
+        .explode("_dependent")
+        .drop_nulls("_dependent")
+        .with_columns(pl.col("_dependent").str.to_lowercase().alias("_dependent_key"))
+        .join(
+            catalog.select(pl.col("action_key").alias("_dependent_key"), pl.col("action").alias("_dependent_action")),
+            on="_dependent_key",
+            how="left",
+        )
+    )
+
+
 def inferred_dependent_actions(used: pl.DataFrame | Iterable[str]) -> pl.DataFrame:
     """The actions the used ones imply, from the catalog's dependent actions
     (``lambda:CreateFunction`` needs ``iam:PassRole``).
@@ -369,21 +386,9 @@ def inferred_dependent_actions(used: pl.DataFrame | Iterable[str]) -> pl.DataFra
         used = pl.DataFrame({"action": list(used)}, schema={"action": pl.String})
     frame = used
     carried = [c for c in frame.columns if c != "action"]
-    catalog = catalog_frame()
-    dependencies = (
-        catalog.select("action_key", pl.col("dependent_actions").alias("_dependent"))
-        .explode("_dependent")
-        .drop_nulls("_dependent")
-        .with_columns(pl.col("_dependent").str.to_lowercase().alias("_dependent_key"))
-        .join(
-            catalog.select(pl.col("action_key").alias("_dependent_key"), pl.col("action").alias("_dependent_action")),
-            on="_dependent_key",
-            how="left",
-        )
-    )
     return (
         frame.with_columns(pl.col("action").str.to_lowercase().alias("action_key"))
-        .join(dependencies, on="action_key", how="inner")
+        .join(_catalog_dependencies(), on="action_key", how="inner")
         .filter(pl.col("_dependent_key") != pl.col("action_key"))
         .select(
             *carried,
