@@ -385,16 +385,11 @@ def bench_blast_radius(identities: int, limits: Limits) -> BlastResult:
     if not run.ok:
         return BlastResult(identities, f"not measured: the pipeline run for its inputs was {run.outcome()}",
                            pipeline=run)
-    from pipelines.sql import query_frame
+    from pipelines.graph_io import read_graph_inputs
 
     with duckdb.connect(str(root / "warehouse" / "overreach.duckdb"), read_only=True) as con:
-        inputs = dict(
-            identities=query_frame(con, "queries/graph_identities"),
-            group_memberships=con.sql("SELECT user_arn, group_arn FROM core.group_memberships").pl(),
-            grants=con.sql("SELECT * FROM core.grants").pl(),
-            resources=con.sql("SELECT resource_arn, service, sensitivity_tier FROM core.resources").pl(),
-            workloads=query_frame(con, "queries/workloads"),
-        )
+        # what the pipeline's graph step reads
+        inputs = read_graph_inputs(con, {"as_of": END.isoformat(), "window_days": HISTORY_DAYS})
     started = time.perf_counter()
     graph = build_graph(**inputs)
     built = time.perf_counter()

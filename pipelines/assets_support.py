@@ -37,11 +37,8 @@ def sql_params_for(settings: RunSettings, warehouse: Warehouse, context: dg.Asse
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame) -> int:
-    """Write a frame as a warehouse table in one statement (the table is whole or absent); return its rows."""
-    con.register("frame_to_write", frame)
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame_to_write")
-    con.unregister("frame_to_write")
-    return table_rows(con, table)
+    """Write a frame as a warehouse table (the table is whole or absent); return its rows."""
+    return replace_table_in_batches(con, table, [frame])
 
 
 def replace_table_in_batches(con: duckdb.DuckDBPyConnection, table: str, frames: Iterable) -> int:

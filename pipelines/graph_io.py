@@ -2,7 +2,7 @@
 recommendations step of the same run (building it costs seconds to minutes; doing it twice buys nothing)."""
 
 import pickle
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -12,35 +12,25 @@ from models.graph import GRANT_COLUMNS, PermissionGraph, build_graph
 from pipelines.sql import query_frame
 
 
-def read_graph_inputs(
-    con: duckdb.DuckDBPyConnection, params: dict, granted_identities: Iterable[str] | None = None
-) -> dict[str, pl.DataFrame]:
-    """``build_graph``'s keyword arguments, from the warehouse; with ``granted_identities``, the grants of those
-    identities only (none for an empty list), not every identity's."""
-    if granted_identities is None:
-        grants = con.sql(f"SELECT {', '.join(GRANT_COLUMNS)} FROM core.grants").pl()
-    else:
-        grants = _grants_where(con, "list_contains($identities, identity_id)", sorted(granted_identities))
-    return {
+_GRANTS = f"SELECT {', '.join(GRANT_COLUMNS)} FROM core.grants"
+
+
+def read_graph_inputs(con: duckdb.DuckDBPyConnection, params: dict, with_grants: bool = True) -> dict[str, pl.DataFrame]:
+    """``build_graph``'s keyword arguments, from the warehouse; without ``grants`` unless ``with_grants`` (a
+    what-if brings the grants of its one identity, ``identity_grants``)."""
+    inputs = {
         "identities": query_frame(con, "queries/graph_identities"),
         "group_memberships": con.sql("SELECT user_arn, group_arn FROM core.group_memberships").pl(),
-        "grants": grants,
         "resources": con.sql("SELECT resource_arn, service, sensitivity_tier FROM core.resources").pl(),
         "used_edges": query_frame(con, "queries/used_edges", **params),
         "workloads": query_frame(con, "queries/workloads"),
     }
+    return inputs | {"grants": con.sql(_GRANTS).pl()} if with_grants else inputs
 
 
 def identity_grants(con: duckdb.DuckDBPyConnection, identity_id: str) -> pl.DataFrame:
     """One identity's grants, the columns the graph reads, in table order."""
-    return _grants_where(con, "identity_id = $identities", identity_id)
-
-
-def _grants_where(con: duckdb.DuckDBPyConnection, condition: str, identities) -> pl.DataFrame:
-    return con.sql(
-        f"SELECT {', '.join(GRANT_COLUMNS)} FROM core.grants WHERE {condition} ORDER BY rowid",
-        params={"identities": identities},
-    ).pl()
+    return con.sql(f"{_GRANTS} WHERE identity_id = $identity_id ORDER BY rowid", params={"identity_id": identity_id}).pl()
 
 
 def save_graph(path: Path, graph: PermissionGraph, run_id: str) -> None:

@@ -123,20 +123,21 @@ def _granted_rows(current_granted_actions: pl.DataFrame) -> pl.DataFrame:
     missing = {"service": pl.String, "access_level": pl.String, "resource_patterns": pl.List(pl.String)}
     frame = frame.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in missing.items() if c not in frame.columns)
     if frame.select(pl.col("service").is_null().any() | pl.col("access_level").is_null().any()).item():
+        # only a frame missing some service or level needs the catalog (the usage mart's rows rarely do)
         catalog = catalog_frame().select(
             "action_key", pl.col("service").alias("_service"), pl.col("access_level").alias("_access_level")
         )
-        frame = frame.with_columns(action_key=pl.col("action").str.to_lowercase()).join(
-            catalog, on="action_key", how="left"
+        frame = (
+            frame.with_columns(action_key=pl.col("action").str.to_lowercase())
+            .join(catalog, on="action_key", how="left")
+            .with_columns(service=pl.coalesce("service", "_service"),
+                          access_level=pl.coalesce("access_level", "_access_level"))
         )
-    else:  # every service and level is in the frame already: the catalog would add nothing
-        frame = frame.with_columns(_service=pl.lit(None, dtype=pl.String), _access_level=pl.lit(None, dtype=pl.String))
     return (
-        frame
-        .select(
+        frame.select(
             "action",
-            pl.coalesce("service", "_service", pl.col("action").str.split(":").list.first()).alias("service"),
-            pl.coalesce("access_level", "_access_level").alias("access_level"),
+            pl.coalesce("service", pl.col("action").str.split(":").list.first()).alias("service"),
+            "access_level",
             "resource_patterns",
         )
         .unique(subset="action", maintain_order=True)

@@ -189,20 +189,13 @@ def _forget_absent_files(landing_dir: Path, present_keys: set[str]) -> dict[str,
     """Drop what files no longer among the sources gave (a records file goes when no present file uses it);
     return the landed documents of the files that stay, by source key."""
     kept: dict[str, dict] = {}
-    for path in sorted((landing_dir / "outcomes").glob("*.jsonl")):
-        documents = [json.loads(line) for line in path.read_text().splitlines() if line]
+    for path, documents in _documents_by_file(landing_dir / "outcomes").items():
         staying = [d for d in documents if d["key"] in present_keys]
         if not staying:
             path.unlink()
         elif len(staying) < len(documents):
             _write_documents(path, staying)
         kept.update((d["key"], d) for d in staying)
-    for path in (landing_dir / "outcomes").glob("*.json"):  # an earlier version's file per source
-        document = json.loads(path.read_text())
-        if path.stem not in present_keys or "records_file" not in document:
-            path.unlink()
-        else:
-            kept[path.stem] = document
     in_use = {d.get("records_file") for d in kept.values()}
     for records in (landing_dir / "records").glob("*.parquet"):
         if records.name not in in_use:
@@ -234,17 +227,19 @@ def _write_documents(path: Path, documents: list[dict]) -> None:
 
 def read_landed_documents(outcomes_dir: Path) -> dict[str, dict]:
     """What earlier runs landed, by source key (content hash)."""
-    documents: dict[str, dict] = {}
+    return {d["key"]: d for documents in _documents_by_file(outcomes_dir).values() for d in documents}
+
+
+def _documents_by_file(outcomes_dir: Path) -> dict[Path, list[dict]]:
+    """Every outcomes file with the landed documents it holds, each with its source ``key``. A file per source,
+    as an earlier version wrote, holds one document, or none where that version kept no records file."""
+    found: dict[Path, list[dict]] = {}
     for path in sorted(outcomes_dir.glob("*.jsonl")):
-        for line in path.read_text().splitlines():
-            if line:
-                document = json.loads(line)
-                documents[document["key"]] = document
-    for path in outcomes_dir.glob("*.json"):  # an earlier version's file per source
+        found[path] = [json.loads(line) for line in path.read_text().splitlines() if line]
+    for path in sorted(outcomes_dir.glob("*.json")):
         document = json.loads(path.read_text())
-        if "records_file" in document:
-            documents[path.stem] = document
-    return documents
+        found[path] = [document | {"key": path.stem}] if "records_file" in document else []
+    return found
 
 
 def outcome_from_document(source: SourceFile, document: dict) -> FileOutcome:

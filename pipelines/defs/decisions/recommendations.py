@@ -31,13 +31,12 @@ class GraphWhatIf:
     """Re-runs the blast radius of one identity on the graph with a recommendation applied."""
 
     def __init__(self, base: PermissionGraph, inputs: dict[str, pl.DataFrame], proposals: pl.DataFrame,
-                 chosen: set[int] | None = None,
-                 grants_of: Callable[[str], pl.DataFrame] | None = None) -> None:
-        """``grants_of(identity_id)``: that identity's ``core.grants`` rows (default: from ``inputs["grants"]``);
-        a what-if needs one identity's grants at a time, so none need be held for all of them."""
+                 grants_of: Callable[[str], pl.DataFrame], chosen: set[int] | None = None) -> None:
+        """``inputs``: ``build_graph``'s arguments but the grants; ``grants_of(identity_id)``: that identity's
+        ``core.grants`` rows. A what-if needs one identity's grants at a time, so none are held for all."""
         self.chosen = chosen
         self.inputs = inputs
-        self.grants_of = grants_of or (lambda i: inputs["grants"].filter(pl.col("identity_id") == i))
+        self.grants_of = grants_of
         self._last_grants: tuple[str, pl.DataFrame] | None = None
         self.base = base
         self.index = ReachIndex(self.base.graph)
@@ -119,14 +118,14 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
         candidates = [r for f in facts for r in recommend(f, config)]
         chosen = graph_what_ifs_to_run(candidates, features, GRAPH_WHAT_IF_BUDGET)
         # a what-if rebuilds from the changed identity's grants alone, read when it runs
-        graph_inputs = read_graph_inputs(con, params, granted_identities=())
+        graph_inputs = read_graph_inputs(con, params, with_grants=False)
         # the columns the re-scoring reads: the resource lists would double the step's memory for nothing
         usage = con.sql(
             "SELECT identity_id, action, service, access_level, is_granted, is_used, is_used_inferred, is_observable "
             "FROM marts.identity_action_usage"
         ).pl()
-        what_if = GraphWhatIf(base, graph_inputs, proposals, chosen,
-                              grants_of=lambda identity_id: identity_grants(con, identity_id))
+        what_if = GraphWhatIf(base, graph_inputs, proposals, lambda identity_id: identity_grants(con, identity_id),
+                              chosen)
         frame = evaluate(candidates, features, usage, what_if, config)
         rows = replace_table(con, "marts.recommendations", frame)
     kinds = frame.group_by("kind").len().sort("kind")
