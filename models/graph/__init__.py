@@ -8,7 +8,8 @@ for tables and for GraphML. Escalation methods are the rows of
 ``ESCALATION_RULES``. Nothing here loads anything at import time.
 """
 
-from models.graph.build import GRANT_COLUMNS, build_graph
+from models.graph.build import build_graph
+from models.graph.grant_summary import GRANT_COLUMNS, GrantSummary, combine, summarize_grants
 from models.graph.escalation import ESCALATION_RULES, EscalationRule, available_rules
 from models.graph.export import edges_frame, export_graph, findings_frame, nodes_frame
 from models.graph.model import Edge, Finding, Node, PermissionGraph
@@ -21,6 +22,7 @@ __all__ = [
     "ESCALATION_PATHS_SCHEMA",
     "ESCALATION_RULES",
     "GRANT_COLUMNS",
+    "GrantSummary",
     "Edge",
     "EscalationRule",
     "Finding",
@@ -29,10 +31,12 @@ __all__ = [
     "available_rules",
     "blast_radius",
     "build_graph",
+    "combine",
     "edges_frame",
     "escalation_paths",
     "export_graph",
     "findings_frame",
     "nodes_frame",
     "scoring_weights_frame",
+    "summarize_grants",
 ]

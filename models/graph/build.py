@@ -7,7 +7,8 @@ Inputs (polars frames with the warehouse's columns):
   ``instance_profile_arns`` may be absent).
 - ``group_memberships``: ``user_arn, group_arn``.
 - ``grants``: ``core.grants`` (``GRANTS_SCHEMA``, of which only ``GRANT_COLUMNS``
-  are read): effective Allow rows and the Deny rows that qualify them. A user's rows already include its groups'
+  are read), or its ``GrantSummary`` (``models.graph.grant_summary``): effective
+  Allow rows and the Deny rows that qualify them. A user's rows already include its groups'
   policies (``via = 'group:<arn>'``), so a user's edges come from its own rows
   and ``MEMBER_OF`` adds the group's edges as a second way.
 - ``resources`` (optional): ``resource_arn, service, sensitivity_tier``.
@@ -46,20 +47,14 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import lru_cache
 
 import networkx as nx
 import polars as pl
 
-from models.graph.capabilities import (
-    Access,
-    Capabilities,
-    NO_CAPABILITIES,
-    build_capabilities,
-    full_access_identities,
-)
+from models.graph.capabilities import Access, Capabilities, NO_CAPABILITIES, build_capabilities
 from models.graph.escalation import (
     ESCALATION_RULES,
     EscalationInputs,
@@ -67,9 +62,9 @@ from models.graph.escalation import (
     Workload,
     available_rules,
     evaluate_rules,
-    rule_actions,
     service_roles_index,
 )
+from models.graph.grant_summary import SCOPE_SEPARATOR, GrantSummary, graph_actions, summarize_grants
 from models.graph.model import (
     ADMIN,
     CAN_ACCESS,
@@ -89,6 +84,7 @@ from models.graph.model import (
     MOVE_EDGE_TYPES,
     NODES_SCHEMA,
     RESOURCE,
+    RESOURCE_SET,
     SERVICE,
     AdminRoute,
     Edge,
@@ -97,18 +93,14 @@ from models.graph.model import (
     PermissionGraph,
     admin_node_id,
 )
-from models.graph.scoring import ACCESS_LEVEL_RANK, tier_of
+from models.graph.scoring import TIER_WEIGHTS, tier_of
 from models.graph.trust import ASSUME_ROLE, EMPTY_TRUST, PolicyParseError, TrustPolicy, parse_trust_policy, role_name_key
 from models.iam.catalog import ACCESS_LEVELS
 from models.iam.patterns import resource_matches
 
-_CUSTOMER_POLICY_PREFIX = r"^arn:aws[\w-]*:iam::\d{12}:policy/"
 _EDGE_TYPE_ORDER = {t: i for i, t in enumerate((MEMBER_OF, CAN_ASSUME, CAN_ESCALATE, IS_ADMIN, CAN_ACCESS))}
 _METHOD_ORDER = {r.code: i for i, r in enumerate(ESCALATION_RULES)}
 
-# The columns of ``core.grants`` the graph reads: a caller holding grants for the graph reads no others.
-GRANT_COLUMNS = ("identity_id", "action", "service", "access_level", "resource_pattern", "is_not_resource", "effect",
-                 "is_conditional", "via", "policy_id", "statement_index", "has_conditional_deny")
 
 
 # --- principals ----------------------------------------------------------------
@@ -161,16 +153,6 @@ def _members(principals: dict[str, Principal]) -> dict[tuple[str | None, str], t
         grouped[(p.account, p.kind)].append(p.identity_id)
     return {k: tuple(sorted(v)) for k, v in grouped.items()}
 
-
-def _attached_policies(grants: pl.DataFrame) -> dict[str, tuple[str, ...]]:
-    rows = (
-        grants.lazy()
-        .filter((pl.col("effect") == "Allow") & pl.col("policy_id").str.contains(_CUSTOMER_POLICY_PREFIX))
-        .group_by("identity_id")
-        .agg(pl.col("policy_id").unique().sort())
-        .collect()
-    )
-    return {i: tuple(p) for i, p in rows.iter_rows()}
 
 
 # --- membership, admin and assume-role edges -------------------------------------
@@ -330,16 +312,44 @@ def _workloads(workloads: pl.DataFrame | None) -> tuple[Workload, ...] | None:
     )
 
 
+def _descendants_of_all(pairs: Iterable[tuple[str, str]]) -> Callable[[str], frozenset[str]]:
+    """``nx.descendants`` of any node (never the node itself), from one walk of the graph's condensation (sinks first, each component's
+    reach a bitset of its members' and its successors'): a search per node costs the whole graph each time
+    once escalation edges make it dense."""
+    graph = nx.DiGraph(pairs)
+    condensed = nx.condensation(graph)
+    component_of = condensed.graph["mapping"]
+    nodes = list(graph)
+    bit = {n: i for i, n in enumerate(nodes)}
+    reach: dict[int, int] = {}
+    for component in reversed(list(nx.topological_sort(condensed))):
+        bits = 0
+        for member in condensed.nodes[component]["members"]:
+            bits |= 1 << bit[member]
+        for successor in condensed.successors(component):
+            bits |= reach[successor]
+        reach[component] = bits
+
+    @lru_cache(maxsize=None)
+    def descendants(node: str) -> frozenset[str]:
+        if node not in component_of:
+            return frozenset()
+        bits, found = reach[component_of[node]] & ~(1 << bit[node]), []
+        while bits:
+            lowest = bits & -bits
+            found.append(nodes[lowest.bit_length() - 1])
+            bits ^= lowest
+        return frozenset(found)
+
+    return descendants
+
+
 def _escalation_edges(inputs: EscalationInputs, earlier: list[Edge]) -> list[Edge]:
     """Rule edges: the reach-independent rules first, then the others against what those edges reach."""
     rules = available_rules()
     first = evaluate_rules(tuple(r for r in rules if not r.is_reach_dependent), inputs)
-    delegation = nx.DiGraph()
-    delegation.add_edges_from((e.source_id, e.target_id) for e in earlier + first if e.edge_type in DELEGATION_EDGE_TYPES)
-
-    def reachable(identity_id: str) -> frozenset[str]:
-        return frozenset(nx.descendants(delegation, identity_id)) if identity_id in delegation else frozenset()
-
+    reachable = _descendants_of_all((e.source_id, e.target_id) for e in earlier + first
+                                    if e.edge_type in DELEGATION_EDGE_TYPES)
     second = evaluate_rules(tuple(r for r in rules if r.is_reach_dependent), replace(inputs, reachable=reachable))
     return first + second
 
@@ -357,49 +367,22 @@ def _skipped_rule_findings(workloads: tuple[Workload, ...] | None) -> list[Findi
 
 # --- access edges ----------------------------------------------------------------
 
-_SEP = "\x1f"
+_NO_MEMBERS = pl.DataFrame(schema={"set_id": pl.String, "service": pl.String, "account": pl.String,
+                                   "resource_arn": pl.String, "resource_account": pl.String})
 _WILDCARD = re.compile(r"[*?]|\$\{")
 
 
-def _scoped_allows(grants: pl.DataFrame, principals: dict[str, Principal]) -> pl.LazyFrame:
-    """Allow scopes as ``identity_id, account, service, scope_key, level_rank, is_conditional``: one row per
-    scope, at the highest level of its actions, conditional when all its grants are.
-
-    A ``NotResource`` statement's rows become one scope ``!p1<SEP>p2``; a
-    ``Resource`` pattern is ``=p``.
-    """
+def _scoped_allows(scopes: pl.DataFrame, principals: dict[str, Principal]) -> pl.LazyFrame:
+    """The summary's Allow scopes of known principals, with the principal's account."""
     accounts = pl.DataFrame(
         {"identity_id": list(principals), "account": [p.account for p in principals.values()]},
         schema={"identity_id": pl.String, "account": pl.String},
     ).lazy()
-    ranks = pl.DataFrame({"access_level": list(ACCESS_LEVEL_RANK), "level_rank": list(ACCESS_LEVEL_RANK.values())},
-                         schema={"access_level": pl.String, "level_rank": pl.Int32}).lazy()
-    allows = (
-        grants.lazy()
-        .filter(pl.col("effect") == "Allow")
-        .with_columns(pl.col("is_not_resource", "is_conditional").fill_null(False))
-        .join(accounts, on="identity_id")
-        .join(ranks, on="access_level", how="left")
-        .with_columns(pl.col("level_rank").fill_null(ACCESS_LEVEL_RANK["Write"]))
-    )
-    plain = allows.filter(~pl.col("is_not_resource")).with_columns(scope_key=pl.lit("=") + pl.col("resource_pattern"))
-    negated = (
-        allows.filter(pl.col("is_not_resource"))
-        .group_by("identity_id", "account", "policy_id", "statement_index", "via", "action", "service", "level_rank",
-                  "is_conditional")
-        .agg(scope_key=pl.lit("!") + pl.col("resource_pattern").unique().sort().str.join(_SEP))
-    )
-    columns = ["identity_id", "account", "service", "scope_key", "level_rank", "is_conditional"]
-    # An edge keeps the highest level and whether every grant behind it is conditional, so one row per scope
-    # says as much as one per action: a broad grant would otherwise meet every resource of its service once
-    # per action.
-    return pl.concat([plain.select(columns), negated.select(columns)]).group_by(
-        "identity_id", "account", "service", "scope_key"
-    ).agg(level_rank=pl.col("level_rank").max(), is_conditional=pl.col("is_conditional").all())
+    return scopes.lazy().join(accounts, on="identity_id")
 
 
 def _scope_matches(scope_key: str, arn: str) -> bool:
-    patterns = scope_key[1:].split(_SEP)
+    patterns = scope_key[1:].split(SCOPE_SEPARATOR)
     hit = any(resource_matches(p, arn) for p in patterns)
     return not hit if scope_key.startswith("!") else hit
 
@@ -423,27 +406,63 @@ def _resource_targets(scopes: pl.DataFrame, resources: pl.DataFrame) -> pl.DataF
                                       "target_account": pl.String}, orient="row")
 
 
-def _access_targets(allows: pl.LazyFrame, resources: pl.DataFrame | None) -> pl.LazyFrame:
-    """Allow scopes with ``target_id``: a matching known resource, else the service class."""
+def _set_members(resources: pl.DataFrame, accounts: list[str]) -> pl.DataFrame:
+    """``set_id, service, account, resource_arn, resource_account``: every resource of a service that an
+    account's principals can name (the account's own, and those with no account in the ARN)."""
+    parts = pl.col("resource_arn").str.split(":")
+    known = resources.select("resource_arn", "service").with_columns(
+        resource_account=pl.when(pl.col("resource_arn").str.starts_with("arn:") & (parts.list.len() > 5))
+        .then(parts.list.get(4, null_on_oob=True)).otherwise(None).replace("", None))
+    by_account = pl.DataFrame({"account": accounts}, schema={"account": pl.String})
+    return (
+        known.join(by_account, how="cross")
+        .filter(pl.col("resource_account").is_null() | (pl.col("resource_account") == pl.col("account")))
+        .with_columns(set_id=pl.lit("every:") + pl.col("service") + pl.lit(":") + pl.col("account"))
+        .select("set_id", "service", "account", "resource_arn", "resource_account")
+        .sort("set_id", "resource_arn")
+    )
+
+
+def _covering_scopes(targets: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+    """``service, scope_key, account, set_id``: scopes that match every member of an account's set of a service
+    (of two members or more: a set of one is its resource)."""
+    sizes = members.group_by("set_id", "service", "account").agg(size=pl.len()).filter(pl.col("size") > 1)
+    matched = (
+        targets.join(members.select("service", "account", target_id="resource_arn"), on=["service", "target_id"])
+        .group_by("service", "scope_key", "account")
+        .agg(matched=pl.len())
+    )
+    return matched.join(sizes, on=["service", "account"]).filter(pl.col("matched") == pl.col("size")).select(
+        "service", "scope_key", "account", "set_id")
+
+
+def _access_targets(allows: pl.LazyFrame, resources: pl.DataFrame | None,
+                    members: pl.DataFrame) -> pl.LazyFrame:
+    """Allow scopes with ``target_id``: the account's resource set where the scope matches all of it, else
+    each matching known resource, else the service class."""
     service_class = pl.lit("service:") + pl.col("service") + pl.when(pl.col("account").is_not_null()).then(
         pl.lit(":") + pl.col("account")).otherwise(pl.lit(""))
     if resources is None or resources.is_empty():
         return allows.with_columns(target_id=service_class)
     scopes = allows.select("service", "scope_key").unique().sort("service", "scope_key").collect()
-    targets = _resource_targets(scopes, resources).lazy()
-    matched = allows.join(targets, on=["service", "scope_key"]).filter(
+    targets = _resource_targets(scopes, resources)
+    covering = _covering_scopes(targets, members).lazy()
+    whole_sets = allows.join(covering, on=["service", "scope_key", "account"]).rename({"set_id": "target_id"})
+    partial = allows.join(covering, on=["service", "scope_key", "account"], how="anti")
+    matched = partial.join(targets.lazy(), on=["service", "scope_key"]).filter(
         pl.col("target_account").is_null() | (pl.col("target_account") == pl.col("account"))
-    )
-    unmatched = allows.join(matched.select("identity_id", "service", "scope_key").unique(),
-                            on=["identity_id", "service", "scope_key"], how="anti")
-    return pl.concat([matched.drop("target_account"), unmatched.with_columns(target_id=service_class)])
+    ).drop("target_account")
+    keys = ["identity_id", "service", "scope_key"]
+    unmatched = partial.join(matched.select(keys).unique(), on=keys, how="anti")
+    return pl.concat([whole_sets, matched, unmatched.with_columns(target_id=service_class)], how="diagonal")
 
 
-def _access_edges(grants: pl.DataFrame, principals: dict[str, Principal],
-                  resources: pl.DataFrame | None) -> tuple[list[Edge], pl.DataFrame]:
-    """One CAN_ACCESS edge per (principal, target) at the highest access level, and the service-class targets."""
+def _access_edges(scopes: pl.DataFrame, principals: dict[str, Principal], resources: pl.DataFrame | None,
+                  members: pl.DataFrame) -> tuple[list[Edge], pl.DataFrame]:
+    """One CAN_ACCESS edge per (principal, target) at the highest access level, and the service-class and
+    resource-set targets."""
     aggregated = (
-        _access_targets(_scoped_allows(grants, principals), resources)
+        _access_targets(_scoped_allows(scopes, principals), resources, members)
         .group_by("identity_id", "target_id")
         .agg(
             level_rank=pl.col("level_rank").max(),
@@ -460,8 +479,8 @@ def _access_edges(grants: pl.DataFrame, principals: dict[str, Principal],
         edges.append(Edge(identity_id, target_id, CAN_ACCESS, METHOD_ACCESS,
                           f"{principals[identity_id].name} holds {level} access to {target_id}",
                           is_conditional=is_conditional, access_level=level))
-    classes = aggregated.filter(pl.col("target_id").str.starts_with("service:")).select(
-        "target_id", "service", "account").unique().sort("target_id")
+    classes = aggregated.filter(pl.col("target_id").str.starts_with("service:") | pl.col("target_id").str.starts_with(
+        "every:")).select("target_id", "service", "account").unique().sort("target_id")
     return edges, classes
 
 
@@ -474,16 +493,24 @@ def _non_identity_resources(resources: pl.DataFrame | None, principals: dict[str
                                                                                     keep="first", maintain_order=True)
 
 
-def _resource_nodes(resources: pl.DataFrame | None, classes: pl.DataFrame) -> list[Node]:
-    nodes = []
+def _resource_nodes(resources: pl.DataFrame | None, classes: pl.DataFrame, members: pl.DataFrame) -> list[Node]:
+    nodes, tiers = [], {}
     if resources is not None:
         tier = resources["sensitivity_tier"] if "sensitivity_tier" in resources.columns else [None] * resources.height
         for arn, service, own_tier in zip(resources["resource_arn"], resources["service"], tier):
+            tiers[arn] = tier_of(own_tier, service)
             nodes.append(Node(arn, RESOURCE, arn.rsplit(":", 1)[-1] or arn, account=_account_of_arn(arn),
-                              service=service, sensitivity_tier=tier_of(own_tier, service)))
+                              service=service, sensitivity_tier=tiers[arn]))
+    held = dict(members.group_by("set_id").agg("resource_arn").iter_rows())
     for target_id, service, account in classes.iter_rows():
-        nodes.append(Node(target_id, SERVICE, f"{service} in {account}" if account else service, account=account,
-                          service=service, sensitivity_tier=tier_of(None, service)))
+        if target_id in held:
+            worst = max((tiers[arn] for arn in held[target_id]), key=lambda t: TIER_WEIGHTS[t])
+            count = len(held[target_id])
+            nodes.append(Node(target_id, RESOURCE_SET, f"every {service} resource of {account} ({count})",
+                              account=account, service=service, sensitivity_tier=worst, member_count=count))
+        else:
+            nodes.append(Node(target_id, SERVICE, f"{service} in {account}" if account else service, account=account,
+                              service=service, sensitivity_tier=tier_of(None, service)))
     return nodes
 
 
@@ -573,16 +600,16 @@ def _assemble(nodes: list[Node], edges: list[Edge], used: dict[int, bool | None]
 def build_graph(
     identities: pl.DataFrame,
     group_memberships: pl.DataFrame,
-    grants: pl.DataFrame,
+    grants: pl.DataFrame | GrantSummary,
     resources: pl.DataFrame | None = None,
     used_edges: pl.DataFrame | None = None,
     workloads: pl.DataFrame | None = None,
 ) -> PermissionGraph:
     """The permission graph of the inputs (see the module docstring for inputs, edges and limits)."""
+    summary = grants if isinstance(grants, GrantSummary) else summarize_grants(grants)
     principals, nodes, findings = _principals(identities)
-    rules = available_rules()
-    capabilities = build_capabilities(grants, rule_actions(rules) | {ASSUME_ROLE})
-    full = full_access_identities(grants)
+    capabilities = build_capabilities(summary.rule_rows, graph_actions())
+    full = summary.full_access_by_identity()
     accounts = sorted({p.account for p in principals.values() if p.account})
     nodes += [Node(admin_node_id(a), ADMIN, f"full control of account {a}", account=a) for a in accounts]
 
@@ -595,19 +622,24 @@ def build_graph(
         capabilities=capabilities,
         members=_members(principals),
         service_roles=service_roles_index(principals),
-        attached_policies=_attached_policies(grants),
+        attached_policies=summary.attached_by_identity(),
         workloads=workload_list,
         skipped_sources=frozenset(i for i, is_conditional in full.items() if not is_conditional),
     )
     edges += _escalation_edges(inputs, edges)
     resources = _non_identity_resources(resources, principals)
-    access_edges, classes = _access_edges(grants, principals, resources)
+    members = _set_members(resources, accounts) if resources is not None else _NO_MEMBERS
+    access_edges, classes = _access_edges(summary.scopes, principals, resources, members)
     edges += access_edges
-    nodes += _resource_nodes(resources, classes)
+    nodes += _resource_nodes(resources, classes, members)
+    reached_sets = members.join(classes.select(set_id="target_id"), on="set_id", how="semi").select(
+        "set_id", "resource_arn")
 
     used_set = _used_pairs(used_edges)
     used = {i: _is_used(e, used_set) for i, e in enumerate(edges)}
     graph = _assemble(nodes, edges, used)
+    graph.graph["resource_sets"] = {k: tuple(v) for k, v in
+                                    reached_sets.group_by("set_id", maintain_order=True).agg("resource_arn").iter_rows()}
     routes = admin_routes(graph, [admin_node_id(a) for a in accounts])
     flagged = _unused_admin_pairs(graph, routes)
     for u, v in flagged:
@@ -621,4 +653,5 @@ def build_graph(
         findings=pl.DataFrame([(f.code, f.subject_id, f.reason) for f in dict.fromkeys(findings)],
                               schema=FINDINGS_SCHEMA, orient="row"),
         admin_routes=routes,
+        resource_set_members=reached_sets,
     )

@@ -419,10 +419,12 @@ def evaluate_rules(rules: tuple[EscalationRule, ...], inputs: EscalationInputs) 
             if service_access == Access.NONE:
                 continue
             for target in _TARGETS[rule.target_kind](rule, source, inputs):
-                access = min(service_access, target.floor, caps.all_of(rule.actions_on_target, target.arn))
                 key = (source.identity_id, target.edge_target_id, rule.code)
-                if access == Access.NONE or (key in found and (access == Access.CONDITIONAL
-                                                               or not found[key].is_conditional)):
+                if key in found and not found[key].is_conditional:
+                    # an unconditional way is already found: nothing later can replace it
+                    continue
+                access = min(service_access, target.floor, caps.all_of(rule.actions_on_target, target.arn))
+                if access == Access.NONE or (key in found and access == Access.CONDITIONAL):
                     continue
                 found[key] = _edge(rule, source, target, access, actions)
     return list(found.values())

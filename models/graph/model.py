@@ -3,7 +3,11 @@
 Node ids: an identity's ``identity_id`` (its ARN for AWS); ``admin:<account>``
 for full control of an account; a resource's ARN; ``service:<service>:<account>``
 for a class of resources (a service in an account) where no known resource
-stands for what a grant reaches.
+stands for what a grant reaches; ``every:<service>:<account>`` for the set of
+every known resource of a service an account's principals can name (those of
+the account, and those whose ARN has no account), reached by a grant that
+matches them all: one edge instead of one per resource. The graph's
+``graph.graph["resource_sets"]`` maps each set to its members' ARNs.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ IDENTITY = "identity"
 ADMIN = "admin"
 RESOURCE = "resource"
 SERVICE = "service"
+RESOURCE_SET = "resource_set"
 
 # Edge types. MEMBER_OF, CAN_ASSUME, CAN_ESCALATE and IS_ADMIN link principals
 # (and admin nodes): together they are the delegation graph reach is computed on.
@@ -43,6 +48,10 @@ def admin_node_id(account: str) -> str:
     return f"admin:{account}"
 
 
+def resource_set_id(service: str, account: str | None) -> str:
+    return f"every:{service}:{account}" if account else f"every:{service}"
+
+
 def service_node_id(service: str, account: str | None) -> str:
     return f"service:{service}:{account}" if account else f"service:{service}"
 
@@ -52,15 +61,17 @@ class Node:
     """One node of the graph.
 
     node_id: see the module docstring.
-    node_type: ``identity``, ``admin``, ``resource`` or ``service``.
+    node_type: ``identity``, ``admin``, ``resource``, ``service`` or ``resource_set``.
     label: a short human name (the identity's name, "full control of 1111...").
     kind: identities: ``user``, ``role``, ``group`` or ``other``; else None.
     account: the AWS account the node belongs to, where known.
     service: resources and service classes: the IAM service prefix.
     sensitivity_tier: resources and service classes: ``critical``, ``high``,
-        ``medium`` or ``low`` (the resource's own tier, else the service default).
+        ``medium`` or ``low`` (the resource's own tier, else the service default);
+        resource sets: their members' highest.
     is_ai: identities: the inventory's AI flag.
     environment: identities: ``prod``, ``dev``..., where known.
+    member_count: resource sets: how many resources the set holds.
     """
 
     node_id: str
@@ -72,6 +83,7 @@ class Node:
     sensitivity_tier: str | None = None
     is_ai: bool | None = None
     environment: str | None = None
+    member_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,7 @@ NODES_SCHEMA = {
     "sensitivity_tier": pl.String,
     "is_ai": pl.Boolean,
     "environment": pl.String,
+    "member_count": pl.Int64,
 }
 
 EDGES_SCHEMA = {
@@ -142,6 +155,7 @@ EDGES_SCHEMA = {
 }
 
 FINDINGS_SCHEMA = {"code": pl.String, "subject_id": pl.String, "reason": pl.String}
+RESOURCE_SET_MEMBERS_SCHEMA = {"set_id": pl.String, "resource_arn": pl.String}
 
 
 @dataclass(frozen=True)
@@ -170,6 +184,8 @@ class PermissionGraph:
     findings: ``FINDINGS_SCHEMA``.
     admin_routes: node id -> its shortest ``AdminRoute``, for every node that
         can reach an admin node (admin nodes themselves: 0 hops).
+    resource_set_members: ``RESOURCE_SET_MEMBERS_SCHEMA``, the members of each
+        resource set an edge reaches.
     """
 
     graph: nx.DiGraph
@@ -177,6 +193,7 @@ class PermissionGraph:
     edges: pl.DataFrame
     findings: pl.DataFrame
     admin_routes: dict[str, AdminRoute] = field(default_factory=dict)
+    resource_set_members: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=RESOURCE_SET_MEMBERS_SCHEMA))
 
     def delegation_graph(self) -> nx.DiGraph:
         """A read-only view of the principal-to-principal edges (no CAN_ACCESS)."""

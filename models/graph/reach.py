@@ -15,7 +15,8 @@ Counted:
   the identity itself excluded; groups are not counted (a group is reached
   through membership and its grants count as resources).
 - ``reachable_resources``: resource and service-class nodes any reachable
-  principal (the identity included) has a CAN_ACCESS edge to;
+  principal (the identity included) has a CAN_ACCESS edge to, a resource set
+  counting as its members;
   ``reachable_sensitive_resources``: those of a tier in ``SENSITIVE_TIERS``.
 - ``reach_points`` and ``blast_radius_score``: see ``models.graph.scoring``;
   each service of each account counts once, at its worst reached resource.
@@ -50,9 +51,10 @@ class _Index:
 
     identity_bit: identities someone else can reach (only they can be counted
         in another's reach). admin_bit: admin nodes. resource_bit: every
-        CAN_ACCESS target, for the counts. score_bit: one bit per (damage value,
-        service of an account) pair, in layers of all groups, the worst damage
-        first, so each group counts once, at the first layer it appears in.
+        CAN_ACCESS target, or member of a resource set that is one, for the
+        counts. Score bits: one bit per (damage value, service of an account)
+        pair, in layers of all groups, the worst damage first, so each group
+        counts once, at the first layer it appears in.
     """
 
     def __init__(self, graph: nx.DiGraph, delegation: nx.DiGraph):
@@ -66,7 +68,9 @@ class _Index:
         }
         self.admin_ids = sorted(n for n in delegation if nodes[n]["node_type"] == ADMIN)
         self.admin_bit = {n: i for i, n in enumerate(self.admin_ids)}
-        targets = sorted({v for _, v, t in graph.edges(data="edge_type") if t == CAN_ACCESS})
+        reached = {v for _, v, t in graph.edges(data="edge_type") if t == CAN_ACCESS}
+        self.sets = {k: members for k, members in graph.graph.get("resource_sets", {}).items() if k in reached}
+        targets = sorted((reached - self.sets.keys()).union(*self.sets.values()))
         self.resource_bit = {n: i for i, n in enumerate(targets)}
         self.sensitive_mask = 0
         for n, i in self.resource_bit.items():
@@ -77,14 +81,26 @@ class _Index:
         self._damage_rank = {v: i for i, v in enumerate(self.damage_values)}
         groups = sorted({self._group(n) for n in targets})
         self._group_index = {g: i for i, g in enumerate(groups)}
+        self._bits: dict[tuple[str, str], tuple[int, int]] = {}
 
     def _group(self, target: str) -> tuple[str, str]:
         node = self.graph_nodes[target]
         return node["service"] or "", node["account"] or ""
 
-    def score_bit(self, target: str, access_level: str) -> int:
+    def _score_bit(self, target: str, access_level: str) -> int:
         damage = access_weight(access_level) * TIER_WEIGHTS.get(self.graph_nodes[target]["sensitivity_tier"], 1.0)
         return self._damage_rank[damage] * len(self._group_index) + self._group_index[self._group(target)]
+
+    def access_bits(self, target: str, access_level: str) -> tuple[int, int]:
+        """The resource bits and score bits of one CAN_ACCESS edge (a set's: those of each member)."""
+        key = (target, access_level)
+        if key not in self._bits:
+            resources = scores = 0
+            for member in self.sets.get(target, (target,)):
+                resources |= 1 << self.resource_bit[member]
+                scores |= 1 << self._score_bit(member, access_level)
+            self._bits[key] = (resources, scores)
+        return self._bits[key]
 
     def points(self, score_bits: int) -> float:
         """Sum over groups of the worst damage reached in each: layers of groups, worst damage first."""
@@ -132,8 +148,9 @@ def _own_reach(members, graph: nx.DiGraph, index: _Index) -> _Reach:
             reach.admins |= 1 << index.admin_bit[n]
         for _, target, data in graph.out_edges(n, data=True):
             if data["edge_type"] == CAN_ACCESS:
-                reach.resources |= 1 << index.resource_bit[target]
-                reach.scores |= 1 << index.score_bit(target, data["access_level"])
+                resources, scores = index.access_bits(target, data["access_level"])
+                reach.resources |= resources
+                reach.scores |= scores
     return reach
 
 

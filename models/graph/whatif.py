@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from models.graph.build import CONDITIONAL_EDGE_COST
-from models.graph.model import ADMIN, CAN_ACCESS, DELEGATION_EDGE_TYPES, IDENTITY, PermissionGraph
+from models.graph.model import ADMIN, CAN_ACCESS, DELEGATION_EDGE_TYPES, IDENTITY, RESOURCE_SET, PermissionGraph
 from models.graph.scoring import SENSITIVE_TIERS, TIER_WEIGHTS, access_weight, blast_radius_score
 
 
@@ -33,14 +33,16 @@ NO_ACCESS = Access(frozenset(), ())
 
 def _access_of(graph: nx.DiGraph, edges: Iterable[tuple[str, str, dict]]) -> Access:
     resources, worst = set(), {}
+    sets = graph.graph.get("resource_sets", {})
     for _, target, data in edges:
         if data["edge_type"] != CAN_ACCESS:
             continue
-        resources.add(target)
-        node = graph.nodes[target]
-        damage = access_weight(data["access_level"]) * TIER_WEIGHTS.get(node["sensitivity_tier"], 1.0)
-        group = (node["service"] or "", node["account"] or "")
-        worst[group] = max(worst.get(group, 0.0), damage)
+        for member in sets.get(target, (target,)):
+            resources.add(member)
+            node = graph.nodes[member]
+            damage = access_weight(data["access_level"]) * TIER_WEIGHTS.get(node["sensitivity_tier"], 1.0)
+            group = (node["service"] or "", node["account"] or "")
+            worst[group] = max(worst.get(group, 0.0), damage)
     return Access(frozenset(resources), tuple(sorted(worst.items()))) if resources else NO_ACCESS
 
 
@@ -56,7 +58,8 @@ class ReachIndex:
             for u, v, d in graph.edges(data=True) if d["edge_type"] in DELEGATION_EDGE_TYPES
         )
         self.access = {n: _access_of(graph, graph.out_edges(n, data=True)) for n in graph.nodes}
-        self.sensitive = frozenset(n for n, tier in graph.nodes(data="sensitivity_tier") if tier in SENSITIVE_TIERS)
+        self.sensitive = frozenset(n for n, d in graph.nodes(data=True)
+                                   if d["sensitivity_tier"] in SENSITIVE_TIERS and d["node_type"] != RESOURCE_SET)
         self.retired: set[str] = set()
 
     @contextmanager

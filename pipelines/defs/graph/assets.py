@@ -26,6 +26,8 @@ TABLES = {
     "with hops and the shortest path, and a 0–100 blast-radius score.",
     "escalation_paths": "Every path from an identity to full control of an account, step by step (bounded length).",
     "graph_findings": "What the graph could not evaluate or found odd (e.g. a trust policy naming an unknown role).",
+    "resource_set_members": "The members of each resource set (every known resource of a service an account's "
+    "principals can name) a CAN_ACCESS edge reaches: one edge stands for access to them all.",
 }
 
 
@@ -55,6 +57,7 @@ def permission_graph(context: dg.AssetExecutionContext, settings: RunSettings, w
             "identity_blast_radius": blast_radius(graph),
             "escalation_paths": escalation_paths(graph),
             "graph_findings": findings_frame(graph),
+            "resource_set_members": graph.resource_set_members,
         }
         rows = {name: replace_table(con, f"marts.{name}", frame) for name, frame in frames.items()}
         delegation_rows = replace_table(con, "core.delegations", delegations(frames["permission_edges"]))
