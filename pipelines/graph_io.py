@@ -9,12 +9,11 @@ import duckdb
 import polars as pl
 
 from models.graph import GRANT_COLUMNS, GrantSummary, PermissionGraph, build_graph, combine, summarize_grants
+from pipelines.identity_runs import RUN_ROWS, identity_runs, read_runs
 from pipelines.sql import query_frame
 
 
 _GRANTS = f"SELECT {', '.join(GRANT_COLUMNS)} FROM core.grants"
-# Grant rows summarised at a time: at 10k identities core.grants holds 15M rows, which read whole take 5 GiB.
-SUMMARY_BATCH_ROWS = 1_000_000
 
 
 def read_graph_inputs(con: duckdb.DuckDBPyConnection, params: dict, with_grants: bool = True) -> dict[str, pl.DataFrame]:
@@ -30,14 +29,10 @@ def read_graph_inputs(con: duckdb.DuckDBPyConnection, params: dict, with_grants:
     return inputs | {"grants": read_grant_summary(con)} if with_grants else inputs
 
 
-def read_grant_summary(con: duckdb.DuckDBPyConnection, batch_rows: int = SUMMARY_BATCH_ROWS) -> GrantSummary:
-    """The graph's summary of ``core.grants``, built a run of identities at a time."""
-    runs = query_frame(con, "queries/grant_batches", batch_rows=batch_rows).iter_rows()
-    return combine(
-        summarize_grants(con.sql(f"{_GRANTS} WHERE identity_id BETWEEN $first AND $last",
-                                 params={"first": first, "last": last}).pl())
-        for first, last in runs
-    )
+def read_grant_summary(con: duckdb.DuckDBPyConnection, run_rows: int = RUN_ROWS) -> GrantSummary:
+    """The graph's summary of ``core.grants``, built a run of identities at a time (read whole, the grants of
+    10k identities take 5 GiB)."""
+    return combine(summarize_grants(frame) for frame in read_runs(con, _GRANTS, identity_runs(con, run_rows)))
 
 
 def identity_grants(con: duckdb.DuckDBPyConnection, identity_id: str) -> pl.DataFrame:

@@ -162,7 +162,7 @@ def test_the_graph_built_from_the_batched_grant_summary_equals_the_graph_of_ever
     whole = sample_warehouse.sql("SELECT * FROM core.grants").pl()
     identities = whole["identity_id"].n_unique()
     # runs of a few hundred rows: the sample's grants come in many batches, each identity whole in one
-    batched = read_grant_summary(sample_warehouse, batch_rows=200)
+    batched = read_grant_summary(sample_warehouse, run_rows=200)
     assert len(sample_warehouse.sql("SELECT * FROM core.grants").pl()) > 200 * 3 and identities > 3
     for part, expected in zip(batched._frames(), summarize_grants(whole)._frames()):
         assert part.equals(expected)

@@ -97,15 +97,24 @@ def features_after(features: dict, recommendation: Recommendation, usage: pl.Dat
     return after
 
 
+def _usage_lookup(action_usage: pl.DataFrame) -> Callable[[str], pl.DataFrame]:
+    by_identity = {key[0]: frame for key, frame in action_usage.partition_by("identity_id", as_dict=True).items()}
+    empty = action_usage.clear()
+    return lambda identity_id: by_identity.get(identity_id, empty)
+
+
 def evaluate(
     recommendations: list[Recommendation],
     features: pl.DataFrame,
-    action_usage: pl.DataFrame,
+    action_usage: pl.DataFrame | Callable[[str], pl.DataFrame],
     blast_after: Callable[[Recommendation], dict | None],
     config: RiskConfig | None = None,
 ) -> pl.DataFrame:
     """``marts.recommendations``: every recommendation with its risk and blast radius before and after,
-    ranked. Breaking a never-used path to admin comes first; then the largest risk reduction."""
+    ranked. Breaking a never-used path to admin comes first; then the largest risk reduction.
+
+    ``action_usage``: ``marts.identity_action_usage`` rows, or a function giving one identity's (asked in
+    identity order, as ``blast_after`` is)."""
     if not recommendations:
         return pl.DataFrame(schema=RECOMMENDATIONS_SCHEMA)
     config = config or RiskConfig()
@@ -113,13 +122,14 @@ def evaluate(
     before_risk, _ = score_identities(features, config)
     risk_before = dict(before_risk.select("identity_id", "risk_score").iter_rows())
     rows, after_rows = [], []
-    usage_by_identity = action_usage.partition_by("identity_id", as_dict=True) if action_usage.height else {}
-    empty_usage = action_usage.clear()
-    for index, recommendation in enumerate(recommendations):
+    usage_of = _usage_lookup(action_usage) if isinstance(action_usage, pl.DataFrame) else action_usage
+    in_identity_order = sorted(range(len(recommendations)), key=lambda i: recommendations[i].identity_id)
+    for index in in_identity_order:
+        recommendation = recommendations[index]
         current = by_identity[recommendation.identity_id]
         changes_graph = recommendation.change.changes_graph
         blast = blast_after(recommendation) if changes_graph else None
-        usage = usage_by_identity.get((recommendation.identity_id,), empty_usage)
+        usage = usage_of(recommendation.identity_id)
         after = features_after(current, recommendation, usage, blast)
         after_rows.append(after | {"identity_id": str(index)})
         retired = recommendation.change.retire

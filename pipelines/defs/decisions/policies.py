@@ -9,6 +9,7 @@ import polars as pl
 from models.rightsizing.policy import propose_policies
 from models.rightsizing.policy_diff import policy_diff
 from models.rightsizing.policy_replay import observed_calls, replay_all_denials
+from pipelines.identity_runs import identity_runs, read_runs
 from pipelines.assets_support import replace_table, sql_params_for, timed
 from pipelines.resources import RunSettings, Warehouse
 from pipelines.sql import query_frame
@@ -38,6 +39,35 @@ def policy_file_name(name: str, identity_id: str) -> str:
     return f"{stem}-{account}.json" if account else f"{stem}.json"
 
 
+def _proposals_of_run(usage: pl.DataFrame, passed: pl.DataFrame, privilege: pl.DataFrame,
+                      names: dict[str, str]) -> tuple[list[dict], pl.DataFrame]:
+    """The proposal rows and replay denials of the identities whose usage rows these are."""
+    proposals = propose_policies(usage, passed, privilege)
+    granted_usage = usage.filter(pl.col("is_granted"))
+    # split once: a filter per identity would scan every identity's rows each time
+    granted_of = {key[0]: frame for key, frame in granted_usage.partition_by("identity_id", as_dict=True).items()}
+    rows = []
+    for identity_id, proposal in proposals.items():
+        diff = policy_diff(granted_of.get(identity_id, granted_usage.clear()), proposal)
+        file_name = policy_file_name(names.get(identity_id) or identity_id, identity_id)
+        rows.append({
+            "identity_id": identity_id,
+            "name": names.get(identity_id),
+            "granted_actions": diff.granted_actions,
+            "proposed_actions": diff.proposed_actions,
+            "removed_actions": diff.removed_actions,
+            "actions": list(proposal.actions),
+            "is_tight_warning": proposal.is_tight_warning,
+            "notes": list(proposal.notes),
+            "document": proposal.document_json(),
+            "diff": json.dumps(diff.to_dict(), sort_keys=True),
+            "policy_file": f"policies/{file_name}" if proposal.has_statements else None,
+        })
+    # Calls the identity's own policies never granted (a resource policy allowed them) are not the
+    # proposal's to allow: today's policies do not grant them either, and the proposal's notes list them.
+    return rows, replay_all_denials(proposals, observed_calls(granted_usage))
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(["marts", "proposed_policies"], kinds={"duckdb", "json"},
@@ -52,36 +82,17 @@ def policy_file_name(name: str, identity_id: str) -> str:
 )
 def proposed_policies(context: dg.AssetExecutionContext, settings: RunSettings, warehouse: Warehouse):
     with timed() as watch, warehouse.connect() as con:
-        usage = con.sql("SELECT * FROM marts.identity_action_usage").pl()
         privilege = con.sql("SELECT * FROM marts.identity_privilege").pl()
         passed = query_frame(con, "queries/passed_roles", **sql_params_for(settings, warehouse, context))
-        proposals = propose_policies(usage, passed, privilege)
         names = dict(privilege.select("identity_id", "name").iter_rows())
-        granted_usage = usage.filter(pl.col("is_granted"))
-        # split once: a filter per identity would scan every identity's rows each time
-        granted_of = {key[0]: frame for key, frame in granted_usage.partition_by("identity_id", as_dict=True).items()}
-        rows = []
-        for identity_id, proposal in proposals.items():
-            diff = policy_diff(granted_of.get(identity_id, granted_usage.clear()), proposal)
-            file_name = policy_file_name(names.get(identity_id) or identity_id, identity_id)
-            rows.append({
-                "identity_id": identity_id,
-                "name": names.get(identity_id),
-                "granted_actions": diff.granted_actions,
-                "proposed_actions": diff.proposed_actions,
-                "removed_actions": diff.removed_actions,
-                "actions": list(proposal.actions),
-                "is_tight_warning": proposal.is_tight_warning,
-                "notes": list(proposal.notes),
-                "document": proposal.document_json(),
-                "diff": json.dumps(diff.to_dict(), sort_keys=True),
-                "policy_file": f"policies/{file_name}" if proposal.has_statements else None,
-            })
+        rows, denials = [], []
+        # a run of identities at a time: at 10k identities the usage mart holds 14M rows
+        for usage in read_runs(con, "SELECT * FROM marts.identity_action_usage", identity_runs(con)):
+            part_rows, part_denials = _proposals_of_run(usage, passed, privilege, names)
+            rows += part_rows
+            denials.append(part_denials)
         proposal_rows = replace_table(con, "marts.proposed_policies", pl.DataFrame(rows, schema=PROPOSALS_SCHEMA))
-        # Calls the identity's own policies never granted (a resource policy allowed them) are not the
-        # proposal's to allow: today's policies do not grant them either, and the proposal's notes list them.
-        denials = replay_all_denials(proposals, observed_calls(granted_usage))
-        denial_rows = replace_table(con, "marts.policy_replay_denials", denials)
+        denial_rows = replace_table(con, "marts.policy_replay_denials", pl.concat(denials))
     yield dg.MaterializeResult(asset_key=["marts", "proposed_policies"],
                                metadata={"rows": proposal_rows, "seconds": watch.seconds})
     yield dg.MaterializeResult(asset_key=["marts", "policy_replay_denials"], metadata={"rows": denial_rows})

@@ -13,6 +13,7 @@ from models.iam.policy import expand_policies
 from models.recommendations.evaluate import evaluate
 from models.recommendations.facts import build_facts
 from models.recommendations.rules import Recommendation, recommend
+from pipelines.identity_runs import RunReader, identity_runs
 from pipelines.assets_support import replace_table, sql_params_for, timed
 from pipelines.resources import RunSettings, Warehouse
 from pipelines.sql import query_frame
@@ -21,6 +22,9 @@ INPUTS = [["marts", n] for n in ("risk_features", "identity_risk", "proposed_pol
                                  "grant_scoping", "identity_service_usage", "identity_action_usage")]
 INPUTS += [["core", "credentials"], ["core", "grants"]]
 
+
+USAGE_COLUMNS = ("SELECT identity_id, action, service, access_level, is_granted, is_used, is_used_inferred, "
+                 "is_observable FROM marts.identity_action_usage")
 
 # Graph re-runs a night affords, spent on the recommendations that matter most (never-used paths to admin,
 # then the riskiest identities); beyond it a recommendation's blast radius after is left unknown, not guessed.
@@ -119,11 +123,8 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
         chosen = graph_what_ifs_to_run(candidates, features, GRAPH_WHAT_IF_BUDGET)
         # a what-if rebuilds from the changed identity's grants alone, read when it runs
         graph_inputs = read_graph_inputs(con, params, with_grants=False)
-        # the columns the re-scoring reads: the resource lists would double the step's memory for nothing
-        usage = con.sql(
-            "SELECT identity_id, action, service, access_level, is_granted, is_used, is_used_inferred, is_observable "
-            "FROM marts.identity_action_usage"
-        ).pl()
+        # the columns the re-scoring reads, a run of identities at a time (10k identities: 14M rows)
+        usage = RunReader(con, USAGE_COLUMNS, identity_runs(con))
         what_if = GraphWhatIf(base, graph_inputs, proposals, lambda identity_id: identity_grants(con, identity_id),
                               chosen)
         frame = evaluate(candidates, features, usage, what_if, config)
