@@ -80,8 +80,24 @@ def land_cloudtrail(
     return list(outcomes.values())
 
 
-# New files are read in chunks, so that memory holds one chunk's records, not a night's.
+# New files are read in chunks, so that memory holds one chunk's records, not a night's: up to this many files
+# or this many bytes on disk (about 140k CloudTrail events gzipped, 1.3 GB of JSON), whichever comes first.
 CHUNK_FILES = 1000
+CHUNK_BYTES = 32 * 2**20
+
+
+def chunks_of(new: list[tuple[SourceFile, str]]) -> list[list[tuple[SourceFile, str]]]:
+    """``new`` in order, cut into runs of at most ``CHUNK_FILES`` files and ``CHUNK_BYTES`` (one file more
+    than that is a chunk of its own)."""
+    chunks: list[list[tuple[SourceFile, str]]] = []
+    size = 0
+    for item in new:
+        if not chunks or len(chunks[-1]) >= CHUNK_FILES or size + item[0].size_bytes > CHUNK_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += item[0].size_bytes
+    return chunks
 
 
 class _Lander:
@@ -95,7 +111,7 @@ class _Lander:
         self.reads = 0
 
     def land(self, new: list[tuple[SourceFile, str]]) -> None:
-        chunks = [new[start : start + CHUNK_FILES] for start in range(0, len(new), CHUNK_FILES)]
+        chunks = chunks_of(new)
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # gunzip releases the GIL, DuckDB too
             def unwrap(chunk):
                 return [pool.submit(_try_plan, source, fmt, self.scratch_dir) for source, fmt in chunk]

@@ -190,3 +190,17 @@ def test_outcomes_an_earlier_version_wrote_per_file_are_still_reused(night):
     outcomes, summary = night.run()
     assert all(o.was_landed_before for o in outcomes) and summary.days_rebuilt == 0
     assert night.days() == [("2026-11-01", 2), ("2026-11-02", 1)]
+
+
+def test_chunks_are_cut_by_files_and_by_bytes_on_disk(monkeypatch):
+    from pipelines.sources.cloudtrail import chunks_of
+    from pipelines.sources.files import SourceFile
+
+    monkeypatch.setattr("pipelines.sources.cloudtrail.CHUNK_FILES", 3)
+    monkeypatch.setattr("pipelines.sources.cloudtrail.CHUNK_BYTES", 100)
+    files = [(SourceFile(Path(f"/t/{i}"), size, str(i), True), "cloudtrail")
+             for i, size in enumerate([10, 10, 10, 10, 60, 50, 500, 1])]
+    sizes = [[item[0].size_bytes for item in chunk] for chunk in chunks_of(files)]
+    # three files at most; a file that would pass 100 bytes starts a chunk; one over 100 is a chunk of its own
+    assert sizes == [[10, 10, 10], [10, 60], [50], [500], [1]]
+    assert chunks_of([]) == []
