@@ -22,9 +22,11 @@ from models.graph.scoring import SENSITIVE_TIERS, TIER_WEIGHTS, access_weight, b
 
 @dataclass(frozen=True)
 class Access:
-    """What one node's own CAN_ACCESS edges reach: the resources, and the worst damage per (service, account)."""
+    """What one node's own CAN_ACCESS edges reach: the targets (a resource set by its id, not its members: an
+    organisation's principals would otherwise hold millions of member names), and the worst damage per
+    (service, account)."""
 
-    resources: frozenset[str]
+    targets: frozenset[str]
     worst: tuple[tuple[tuple[str, str], float], ...]
 
 
@@ -32,18 +34,18 @@ NO_ACCESS = Access(frozenset(), ())
 
 
 def _access_of(graph: nx.DiGraph, edges: Iterable[tuple[str, str, dict]]) -> Access:
-    resources, worst = set(), {}
+    targets, worst = set(), {}
     sets = graph.graph.get("resource_sets", {})
     for _, target, data in edges:
         if data["edge_type"] != CAN_ACCESS:
             continue
+        targets.add(target)
         for member in sets.get(target, (target,)):
-            resources.add(member)
             node = graph.nodes[member]
             damage = access_weight(data["access_level"]) * TIER_WEIGHTS.get(node["sensitivity_tier"], 1.0)
             group = (node["service"] or "", node["account"] or "")
             worst[group] = max(worst.get(group, 0.0), damage)
-    return Access(frozenset(resources), tuple(sorted(worst.items()))) if resources else NO_ACCESS
+    return Access(frozenset(targets), tuple(sorted(worst.items()))) if targets else NO_ACCESS
 
 
 class ReachIndex:
@@ -58,6 +60,7 @@ class ReachIndex:
             for u, v, d in graph.edges(data=True) if d["edge_type"] in DELEGATION_EDGE_TYPES
         )
         self.access = {n: _access_of(graph, graph.out_edges(n, data=True)) for n in graph.nodes}
+        self.sets = dict(graph.graph.get("resource_sets", {}))
         self.sensitive = frozenset(n for n, d in graph.nodes(data=True)
                                    if d["sensitivity_tier"] in SENSITIVE_TIERS and d["node_type"] != RESOURCE_SET)
         self.retired: set[str] = set()
@@ -88,6 +91,8 @@ class ReachIndex:
                             self.delegation.add_node(target, **replacement.graph.nodes[target])
                         self.delegation.add_edge(identity_id, target, is_conditional=data["is_conditional"])
                 self.access[identity_id] = _access_of(replacement.graph, new_edges)
+                # a set's id names the same members in every graph of the same resources: adding is enough
+                self.sets |= replacement.graph.graph.get("resource_sets", {})
             self.delegation.remove_edges_from([(u, v) for u, v, _ in removed])
             yield self
         finally:
@@ -117,14 +122,15 @@ class ReachIndex:
             1 for n in reached if n != identity_id and nodes[n]["node_type"] == IDENTITY and nodes[n].get("kind") != "group"
         )
         admins = sorted(n for n in reached if nodes[n]["node_type"] == ADMIN)
-        resources: set[str] = set()
+        targets: set[str] = set()
         worst: dict[tuple[str, str], float] = {}
         for n in reached:
             access = self.access.get(n, NO_ACCESS)
-            resources |= access.resources
+            targets |= access.targets
             for group, damage in access.worst:
                 if damage > worst.get(group, 0.0):
                     worst[group] = damage
+        resources = set().union(*(self.sets.get(t, (t,)) for t in targets))
         points = sum(worst.values())
         path = self._route_to_admin(identity_id) if admins else None
         return {

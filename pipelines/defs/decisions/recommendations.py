@@ -42,8 +42,8 @@ class GraphWhatIf:
         self.inputs = inputs
         self.grants_of = grants_of
         self._last_grants: tuple[str, pl.DataFrame] | None = None
-        self.base = base
-        self.index = ReachIndex(self.base.graph)
+        # the index holds what a what-if reads of the base graph; the graph itself is not kept
+        self.index = ReachIndex(base.graph)
         self.documents = dict(proposals.select("identity_id", "document").iter_rows())
 
     def _own_grants(self, identity_id: str) -> pl.DataFrame:
@@ -118,15 +118,16 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
             move_edges=query_frame(con, "queries/move_edges"),
             credentials=query_frame(con, "queries/credential_ages", **params),
         )
-        base = graph_of_run(warehouse.graph_path, context.run.run_id, lambda: read_graph_inputs(con, params))
         candidates = [r for f in facts for r in recommend(f, config)]
         chosen = graph_what_ifs_to_run(candidates, features, GRAPH_WHAT_IF_BUDGET)
         # a what-if rebuilds from the changed identity's grants alone, read when it runs
         graph_inputs = read_graph_inputs(con, params, with_grants=False)
         # the columns the re-scoring reads, a run of identities at a time (10k identities: 14M rows)
         usage = RunReader(con, USAGE_COLUMNS, identity_runs(con))
+        base = graph_of_run(warehouse.graph_path, context.run.run_id, lambda: read_graph_inputs(con, params))
         what_if = GraphWhatIf(base, graph_inputs, proposals, lambda identity_id: identity_grants(con, identity_id),
                               chosen)
+        del base  # 1M edges at 10k identities: the what-ifs' index is all they need of it
         frame = evaluate(candidates, features, usage, what_if, config)
         rows = replace_table(con, "marts.recommendations", frame)
     kinds = frame.group_by("kind").len().sort("kind")
