@@ -204,14 +204,17 @@ def identity_section(row: dict, services: pl.DataFrame, credentials: pl.DataFram
     )
 
 
+def _rows_by_identity(frame: pl.DataFrame):
+    """One identity's rows: the frame split once (a filter per identity scans every row 10k times at 10k)."""
+    parts = {key[0]: part for key, part in frame.partition_by("identity_id", as_dict=True).items()}
+    empty = frame.clear()
+    return lambda identity_id: parts.get(identity_id, empty)
+
+
 def identities_section(data: ReportData, names: dict[str, str]) -> str:
+    services_of, credentials_of = _rows_by_identity(data.services), _rows_by_identity(data.credentials)
     blocks = [
-        identity_section(
-            row,
-            data.services.filter(pl.col("identity_id") == row["identity_id"]),
-            data.credentials.filter(pl.col("identity_id") == row["identity_id"]),
-            names,
-        )
+        identity_section(row, services_of(row["identity_id"]), credentials_of(row["identity_id"]), names)
         for row in data.sections.iter_rows(named=True)
     ]
     return f'<section id="identities"><h2>Identity by identity</h2>{"".join(blocks)}</section>'
