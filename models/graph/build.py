@@ -313,9 +313,9 @@ def _workloads(workloads: pl.DataFrame | None) -> tuple[Workload, ...] | None:
 
 
 def _descendants_of_all(pairs: Iterable[tuple[str, str]]) -> Callable[[str], frozenset[str]]:
-    """``nx.descendants`` of any node (never the node itself), from one walk of the graph's condensation (sinks first, each component's
-    reach a bitset of its members' and its successors'): a search per node costs the whole graph each time
-    once escalation edges make it dense."""
+    """``nx.descendants`` of any node (never the node itself), from one walk of the graph's condensation
+    (sinks first, each component's reach a bitset of its members' and its successors'): a search per node
+    costs the whole graph each time once escalation edges make it dense."""
     graph = nx.DiGraph(pairs)
     condensed = nx.condensation(graph)
     component_of = condensed.graph["mapping"]

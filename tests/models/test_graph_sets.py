@@ -116,3 +116,18 @@ def test_the_graph_of_a_summary_is_the_graph_of_its_grants():
     inputs = dict(identities=s.identities, group_memberships=s.group_memberships, resources=s.resources)
     assert build_graph(**inputs, grants=summarize_grants(s.grants)).edges.equals(
         build_graph(**inputs, grants=s.grants).edges)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=25))
+def test_every_nodes_descendants_from_one_walk_equal_networkx_searches(pairs):
+    import networkx as nx
+
+    from models.graph.build import _descendants_of_all
+
+    named = [(f"n{a}", f"n{b}") for a, b in pairs]
+    descendants = _descendants_of_all(named)
+    graph = nx.DiGraph(named)
+    for node in [f"n{i}" for i in range(9)]:
+        expected = frozenset(nx.descendants(graph, node)) if node in graph else frozenset()
+        assert descendants(node) == expected

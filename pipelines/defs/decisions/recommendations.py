@@ -1,5 +1,6 @@
 """Right-sizing recommendations with their effect recomputed: the score and the graph re-run per change."""
 
+import gc
 from collections.abc import Callable
 
 import dagster as dg
@@ -128,6 +129,7 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
         what_if = GraphWhatIf(base, graph_inputs, proposals, lambda identity_id: identity_grants(con, identity_id),
                               chosen)
         del base  # 1M edges at 10k identities: the what-ifs' index is all they need of it
+        gc.collect()  # the graph refers to itself: only the cycle collector frees it
         frame = evaluate(candidates, features, usage, what_if, config)
         rows = replace_table(con, "marts.recommendations", frame)
     kinds = frame.group_by("kind").len().sort("kind")
