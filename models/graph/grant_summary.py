@@ -30,6 +30,7 @@ from models.graph.escalation import available_rules, rule_actions
 from models.graph.scoring import ACCESS_LEVEL_RANK
 from models.graph.trust import ASSUME_ROLE
 from models.iam.catalog import action_key
+from models.iam.effective import GRANTS_SCHEMA
 
 # The columns of ``core.grants`` the summary reads: a caller holding grants for the graph reads no others.
 GRANT_COLUMNS = ("identity_id", "action", "service", "access_level", "resource_pattern", "is_not_resource", "effect",
@@ -42,10 +43,7 @@ _CUSTOMER_POLICY_PREFIX = r"^arn:aws[\w-]*:iam::\d{12}:policy/"
 # Joins a NotResource statement's patterns into one scope key (a byte no ARN holds).
 SCOPE_SEPARATOR = "\x1f"
 
-SCOPES_SCHEMA = {"identity_id": pl.String, "service": pl.String, "scope_key": pl.String, "level_rank": pl.Int32,
-                 "is_conditional": pl.Boolean}
 FULL_ACCESS_SCHEMA = {"identity_id": pl.String, "is_conditional": pl.Boolean}
-ATTACHED_SCHEMA = {"identity_id": pl.String, "policy_id": pl.String}
 
 
 @dataclass(frozen=True)
@@ -101,17 +99,10 @@ def combine(parts: Iterable[GrantSummary]) -> GrantSummary:
     """Summaries of disjoint sets of identities, as one (the summary of all their grants)."""
     parts = list(parts)
     if not parts:
-        return summarize_grants(pl.DataFrame(schema={c: _GRANT_DTYPES[c] for c in GRANT_COLUMNS}))
+        return summarize_grants(pl.DataFrame(schema={c: GRANTS_SCHEMA[c] for c in GRANT_COLUMNS}))
     frames = zip(*(p._frames() for p in parts))
     return GrantSummary(*(pl.concat(list(f), how="vertical_relaxed").sort("identity_id", maintain_order=True)
                           for f in frames))
-
-
-_GRANT_DTYPES = {
-    "identity_id": pl.String, "action": pl.String, "service": pl.String, "access_level": pl.String,
-    "resource_pattern": pl.String, "is_not_resource": pl.Boolean, "effect": pl.String, "is_conditional": pl.Boolean,
-    "via": pl.String, "policy_id": pl.String, "statement_index": pl.Int64, "has_conditional_deny": pl.Boolean,
-}
 
 
 def _attached_policies(grants: pl.DataFrame) -> pl.DataFrame:

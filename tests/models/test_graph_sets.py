@@ -131,3 +131,11 @@ def test_every_nodes_descendants_from_one_walk_equal_networkx_searches(pairs):
     for node in [f"n{i}" for i in range(9)]:
         expected = frozenset(nx.descendants(graph, node)) if node in graph else frozenset()
         assert descendants(node) == expected
+
+
+def test_no_summaries_combine_into_an_empty_summary_that_builds_a_graph_without_access():
+    s = scenario(*organisation(), resources=RESOURCES)
+    empty = combine([])
+    assert [f.height for f in empty._frames()] == [0, 0, 0, 0]
+    graph = build_graph(s.identities, s.group_memberships, empty, resources=s.resources)
+    assert access_edges(graph) == {} and graph.resource_set_members.height == 0
