@@ -27,10 +27,14 @@ class IdentityRun:
 
     def where(self) -> tuple[str, dict]:
         """The SQL condition on ``identity_id`` and its parameters."""
-        first, next_first = self.first, self.next_first
-        terms = ([("identity_id >= $first", "first", first)] if first is not None else []) + (
-            [("identity_id < $next_first", "next_first", next_first)] if next_first is not None else [])
-        return " AND ".join(t for t, _, _ in terms) or "true", {name: value for _, name, value in terms}
+        terms, params = ["true"], {}
+        if self.first is not None:
+            terms.append("identity_id >= $first")
+            params["first"] = self.first
+        if self.next_first is not None:
+            terms.append("identity_id < $next_first")
+            params["next_first"] = self.next_first
+        return " AND ".join(terms), params
 
 
 def identity_runs(con: duckdb.DuckDBPyConnection, run_rows: int = RUN_ROWS) -> list[IdentityRun]:

@@ -64,7 +64,7 @@ from models.graph.escalation import (
     evaluate_rules,
     service_roles_index,
 )
-from models.graph.grant_summary import SCOPE_SEPARATOR, GrantSummary, graph_actions, summarize_grants
+from models.graph.grant_summary import GrantSummary, graph_actions, summarize_grants
 from models.graph.model import (
     ADMIN,
     CAN_ACCESS,
@@ -96,6 +96,7 @@ from models.graph.model import (
 from models.graph.scoring import TIER_WEIGHTS, tier_of
 from models.graph.trust import ASSUME_ROLE, EMPTY_TRUST, PolicyParseError, TrustPolicy, parse_trust_policy, role_name_key
 from models.iam.catalog import ACCESS_LEVELS
+from models.iam.effective import SCOPE_SEPARATOR
 from models.iam.patterns import resource_matches
 
 _EDGE_TYPE_ORDER = {t: i for i, t in enumerate((MEMBER_OF, CAN_ASSUME, CAN_ESCALATE, IS_ADMIN, CAN_ACCESS))}
@@ -493,7 +494,8 @@ def _non_identity_resources(resources: pl.DataFrame | None, principals: dict[str
                                                                                     keep="first", maintain_order=True)
 
 
-def _resource_nodes(resources: pl.DataFrame | None, classes: pl.DataFrame, members: pl.DataFrame) -> list[Node]:
+def _resource_nodes(resources: pl.DataFrame | None, classes: pl.DataFrame,
+                    held: dict[str, tuple[str, ...]]) -> list[Node]:
     nodes, tiers = [], {}
     if resources is not None:
         tier = resources["sensitivity_tier"] if "sensitivity_tier" in resources.columns else [None] * resources.height
@@ -501,7 +503,6 @@ def _resource_nodes(resources: pl.DataFrame | None, classes: pl.DataFrame, membe
             tiers[arn] = tier_of(own_tier, service)
             nodes.append(Node(arn, RESOURCE, arn.rsplit(":", 1)[-1] or arn, account=_account_of_arn(arn),
                               service=service, sensitivity_tier=tiers[arn]))
-    held = dict(members.group_by("set_id").agg("resource_arn").iter_rows())
     for target_id, service, account in classes.iter_rows():
         if target_id in held:
             worst = max((tiers[arn] for arn in held[target_id]), key=lambda t: TIER_WEIGHTS[t])
@@ -631,15 +632,15 @@ def build_graph(
     members = _set_members(resources, accounts) if resources is not None else _NO_MEMBERS
     access_edges, classes = _access_edges(summary.scopes, principals, resources, members)
     edges += access_edges
-    nodes += _resource_nodes(resources, classes, members)
     reached_sets = members.join(classes.select(set_id="target_id"), on="set_id", how="semi").select(
         "set_id", "resource_arn")
+    sets = {k: tuple(v) for k, v in reached_sets.group_by("set_id", maintain_order=True).agg("resource_arn").iter_rows()}
+    nodes += _resource_nodes(resources, classes, sets)
 
     used_set = _used_pairs(used_edges)
     used = {i: _is_used(e, used_set) for i, e in enumerate(edges)}
     graph = _assemble(nodes, edges, used)
-    graph.graph["resource_sets"] = {k: tuple(v) for k, v in
-                                    reached_sets.group_by("set_id", maintain_order=True).agg("resource_arn").iter_rows()}
+    graph.graph["resource_sets"] = sets
     routes = admin_routes(graph, [admin_node_id(a) for a in accounts])
     flagged = _unused_admin_pairs(graph, routes)
     for u, v in flagged:

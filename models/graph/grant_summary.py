@@ -30,7 +30,7 @@ from models.graph.escalation import available_rules, rule_actions
 from models.graph.scoring import ACCESS_LEVEL_RANK
 from models.graph.trust import ASSUME_ROLE
 from models.iam.catalog import action_key
-from models.iam.effective import GRANTS_SCHEMA
+from models.iam.effective import GRANTS_SCHEMA, SCOPE_SEPARATOR
 
 # The columns of ``core.grants`` the summary reads: a caller holding grants for the graph reads no others.
 GRANT_COLUMNS = ("identity_id", "action", "service", "access_level", "resource_pattern", "is_not_resource", "effect",
@@ -40,8 +40,6 @@ GRANT_COLUMNS = ("identity_id", "action", "service", "access_level", "resource_p
 _RULE_COLUMNS = ["identity_id", "action", "effect", "policy_id", "statement_index", "via", "is_not_resource",
                  "is_conditional", "resource_pattern"]
 _CUSTOMER_POLICY_PREFIX = r"^arn:aws[\w-]*:iam::\d{12}:policy/"
-# Joins a NotResource statement's patterns into one scope key (a byte no ARN holds).
-SCOPE_SEPARATOR = "\x1f"
 
 FULL_ACCESS_SCHEMA = {"identity_id": pl.String, "is_conditional": pl.Boolean}
 
@@ -61,11 +59,6 @@ class GrantSummary:
     def attached_by_identity(self) -> dict[str, tuple[str, ...]]:
         grouped = self.attached.group_by("identity_id", maintain_order=True).agg("policy_id")
         return {i: tuple(p) for i, p in grouped.iter_rows()}
-
-    def without(self, identity_ids: Iterable[str]) -> GrantSummary:
-        """The summary with these identities' parts removed (a what-if puts new ones in their place)."""
-        drop = pl.col("identity_id").is_in(list(identity_ids))
-        return GrantSummary(*(frame.filter(~drop) for frame in self._frames()))
 
     def _frames(self) -> tuple[pl.DataFrame, ...]:
         return self.rule_rows, self.full_access, self.attached, self.scopes

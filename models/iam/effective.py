@@ -80,8 +80,9 @@ GRANTS_SCHEMA = {
 }
 
 # A resource scope travels through the joins as one string: '=' + pattern for
-# a Resource pattern, '!' + the statement's NotResource patterns joined by _SEP.
-_SEP = "\x1f"
+# a Resource pattern, '!' + the statement's NotResource patterns joined by SCOPE_SEPARATOR
+# (a byte no ARN holds).
+SCOPE_SEPARATOR = "\x1f"
 _ROW_COLUMNS = [
     "identity_id", "policy_id", "via", "statement_index", "effect", "action", "service", "access_level",
     "scope_key", "is_conditional", "condition",
@@ -89,7 +90,7 @@ _ROW_COLUMNS = [
 
 
 def _scope(key: str) -> ResourceScope:
-    return ResourceScope(patterns=tuple(key[1:].split(_SEP)), is_not_resource=key.startswith("!"))
+    return ResourceScope(patterns=tuple(key[1:].split(SCOPE_SEPARATOR)), is_not_resource=key.startswith("!"))
 
 
 def _boundary_relation(grant_key: str, boundary_key: str) -> str:
@@ -123,7 +124,7 @@ def _scoped_rows(expanded: pl.DataFrame) -> pl.LazyFrame:
     plain = rows.filter(~pl.col("is_not_resource")).with_columns(scope_key=pl.lit("=") + pl.col("resource_pattern"))
     negated = rows.filter(pl.col("is_not_resource"))
     not_scopes = negated.group_by("policy_id", "statement_index").agg(
-        scope_key=pl.lit("!") + pl.col("resource_pattern").unique().sort().str.join(_SEP)
+        scope_key=pl.lit("!") + pl.col("resource_pattern").unique().sort().str.join(SCOPE_SEPARATOR)
     )
     negated = (
         negated.join(not_scopes, on=["policy_id", "statement_index"])
@@ -233,7 +234,7 @@ def _grant_rows(rows: pl.LazyFrame) -> pl.LazyFrame:
     return (
         rows.with_columns(
             is_not_resource=pl.col("scope_key").str.starts_with("!"),
-            resource_pattern=pl.col("scope_key").str.slice(1).str.split(_SEP),
+            resource_pattern=pl.col("scope_key").str.slice(1).str.split(SCOPE_SEPARATOR),
         )
         .explode("resource_pattern")
         .select([pl.col(name).cast(dtype) for name, dtype in GRANTS_SCHEMA.items()])

@@ -28,12 +28,12 @@ import json
 import polars as pl
 
 from models.iam.patterns import resource_matches
+from models.iam.effective import SCOPE_SEPARATOR
 from models.iam.policy import expand_policies
 from models.rightsizing.policy_resources import MATCH_ALL, arn_applies_to_action
 
 DENIAL_REASONS = ("explicit_deny", "action_not_allowed", "resource_not_allowed")
 
-_SEP = "\x1f"
 _POLICY_ID = "proposed"
 
 
@@ -42,7 +42,7 @@ def _statement_scopes(document: dict) -> pl.DataFrame:
     expanded = expand_policies(pl.DataFrame({"policy_id": [_POLICY_ID], "document": [json.dumps(document)]}))
     return (
         expanded.group_by("statement_index", "effect", "action", "is_not_resource", "is_conditional")
-        .agg(patterns=pl.col("resource_pattern").unique().sort().str.join(_SEP))
+        .agg(patterns=pl.col("resource_pattern").unique().sort().str.join(SCOPE_SEPARATOR))
         .select(
             "effect",
             "is_conditional",
@@ -55,7 +55,7 @@ def _statement_scopes(document: dict) -> pl.DataFrame:
 
 def _scope_matches(scope: str, resource: str | None, effect: str) -> bool:
     """Whether a statement's resources cover one call's resource (null: see the module docstring)."""
-    is_not_resource, patterns = scope.startswith("!"), scope[1:].split(_SEP)
+    is_not_resource, patterns = scope.startswith("!"), scope[1:].split(SCOPE_SEPARATOR)
     if resource is None:
         if effect == "Allow":
             return True
