@@ -48,18 +48,28 @@ def _access_of(graph: nx.DiGraph, edges: Iterable[tuple[str, str, dict]]) -> Acc
     return Access(frozenset(targets), tuple(sorted(worst.items()))) if targets else NO_ACCESS
 
 
+def _slim(data: dict) -> dict:
+    """The node attributes a what-if reads."""
+    return {"node_type": data["node_type"], "kind": data.get("kind")}
+
+
 class ReachIndex:
     """The graph's delegation edges and each node's own access, for fast single-identity what-ifs."""
 
     def __init__(self, graph: nx.DiGraph) -> None:
-        self.graph = graph
+        # Nothing of ``graph`` is kept: the index outlives it (10k identities: the graph is 1 GiB, the index less).
         self.delegation = nx.DiGraph()
-        self.delegation.add_nodes_from(graph.nodes(data=True))
+        self.delegation.add_nodes_from((n, _slim(d)) for n, d in graph.nodes(data=True)
+                                       if d["node_type"] in (IDENTITY, ADMIN))
         self.delegation.add_edges_from(
             (u, v, {"is_conditional": d["is_conditional"]})
             for u, v, d in graph.edges(data=True) if d["edge_type"] in DELEGATION_EDGE_TYPES
         )
-        self.access = {n: _access_of(graph, graph.out_edges(n, data=True)) for n in graph.nodes}
+        for n, data in self.delegation.nodes(data=True):
+            if not data:  # the end of a delegation edge that is neither an identity nor an admin node
+                data.update(_slim(graph.nodes[n]))
+        self.access = {n: access for n in self.delegation
+                       if (access := _access_of(graph, graph.out_edges(n, data=True))) is not NO_ACCESS}
         self.sets = dict(graph.graph.get("resource_sets", {}))
         self.sensitive = frozenset(n for n, d in graph.nodes(data=True)
                                    if d["sensitivity_tier"] in SENSITIVE_TIERS and d["node_type"] != RESOURCE_SET)
@@ -88,7 +98,7 @@ class ReachIndex:
                 for _, target, data in new_edges:
                     if data["edge_type"] in DELEGATION_EDGE_TYPES:
                         if target not in self.delegation:
-                            self.delegation.add_node(target, **replacement.graph.nodes[target])
+                            self.delegation.add_node(target, **_slim(replacement.graph.nodes[target]))
                         self.delegation.add_edge(identity_id, target, is_conditional=data["is_conditional"])
                 self.access[identity_id] = _access_of(replacement.graph, new_edges)
                 # a set's id names the same members in every graph of the same resources: adding is enough

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import dagster as dg
 import polars as pl
 
-from models.graph import PermissionGraph, build_graph
+from models.graph import build_graph
 from pipelines.graph_io import graph_of_run, identity_grants, read_graph_inputs
 from models.graph.whatif import ReachIndex
 from models.iam.effective import resolve_grants
@@ -35,16 +35,16 @@ GRAPH_WHAT_IF_BUDGET = 400
 class GraphWhatIf:
     """Re-runs the blast radius of one identity on the graph with a recommendation applied."""
 
-    def __init__(self, base: PermissionGraph, inputs: dict[str, pl.DataFrame], proposals: pl.DataFrame,
+    def __init__(self, index: ReachIndex, inputs: dict[str, pl.DataFrame], proposals: pl.DataFrame,
                  grants_of: Callable[[str], pl.DataFrame], chosen: set[int] | None = None) -> None:
-        """``inputs``: ``build_graph``'s arguments but the grants; ``grants_of(identity_id)``: that identity's
-        ``core.grants`` rows. A what-if needs one identity's grants at a time, so none are held for all."""
+        """``index``: the base graph's; ``inputs``: ``build_graph``'s arguments but the grants;
+        ``grants_of(identity_id)``: that identity's ``core.grants`` rows. A what-if needs one identity's grants
+        at a time, so none are held for all."""
         self.chosen = chosen
         self.inputs = inputs
         self.grants_of = grants_of
         self._last_grants: tuple[str, pl.DataFrame] | None = None
-        # the index holds what a what-if reads of the base graph; the graph itself is not kept
-        self.index = ReachIndex(base.graph)
+        self.index = index
         self.documents = dict(proposals.select("identity_id", "document").iter_rows())
 
     def _own_grants(self, identity_id: str) -> pl.DataFrame:
@@ -99,6 +99,15 @@ def graph_what_ifs_to_run(candidates: list[Recommendation], features: pl.DataFra
     return {id(r) for r in ranked[:budget]}
 
 
+def base_reach_index(warehouse: Warehouse, run_id: str,
+                     read_inputs: Callable[[], dict[str, pl.DataFrame]]) -> ReachIndex:
+    """The what-ifs' index of the run's graph, made before anything else is read: the graph (1 GiB at 10k
+    identities) is let go once the index is built, and what the step reads next reuses its memory."""
+    index = ReachIndex(graph_of_run(warehouse.graph_path, run_id, read_inputs).graph)
+    gc.collect()  # the graph refers to itself: only the cycle collector frees it
+    return index
+
+
 @dg.asset(key=["marts", "recommendations"], deps=INPUTS, group_name="decisions", kinds={"duckdb", "networkx"})
 def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, warehouse: Warehouse) -> dg.MaterializeResult:
     """Per identity: what to change (kind, action in plain words, evidence), the risk and blast radius before and
@@ -107,6 +116,7 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
     params = sql_params_for(settings, warehouse, context)
     config = settings.risk_config()
     with timed() as watch, warehouse.connect() as con:
+        index = base_reach_index(warehouse, context.run.run_id, lambda: read_graph_inputs(con, params))
         features = con.sql("SELECT * FROM marts.risk_features").pl()
         proposals = con.sql("SELECT * FROM marts.proposed_policies").pl()
         facts = build_facts(
@@ -125,11 +135,8 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
         graph_inputs = read_graph_inputs(con, params, with_grants=False)
         # the columns the re-scoring reads, a run of identities at a time (10k identities: 14M rows)
         usage = RunReader(con, USAGE_COLUMNS, identity_runs(con))
-        base = graph_of_run(warehouse.graph_path, context.run.run_id, lambda: read_graph_inputs(con, params))
-        what_if = GraphWhatIf(base, graph_inputs, proposals, lambda identity_id: identity_grants(con, identity_id),
+        what_if = GraphWhatIf(index, graph_inputs, proposals, lambda identity_id: identity_grants(con, identity_id),
                               chosen)
-        del base  # 1M edges at 10k identities: the what-ifs' index is all they need of it
-        gc.collect()  # the graph refers to itself: only the cycle collector frees it
         frame = evaluate(candidates, features, usage, what_if, config)
         rows = replace_table(con, "marts.recommendations", frame)
     kinds = frame.group_by("kind").len().sort("kind")
