@@ -123,13 +123,16 @@ class Warehouse(dg.ConfigurableResource):
         return DuckDBResource(database=str(self.build_path), connection_config=config)
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to the run's working copy."""
+    def connect(self, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the run's working copy; ``memory_limit`` lowers DuckDB's for a step whose own Python
+        structures are large (DuckDB keeps what it read cached up to its limit)."""
         # The previous step's large structures (a networkx graph refers to itself through its views) are
         # freed by the cycle collector only, which may not run for a long while: at 10k identities the graph
         # step leaves 0.5 GiB of such garbage, under every step after it. Each step starts without it.
         gc.collect()
         with self._duckdb().get_connection() as con:
+            if memory_limit:
+                con.execute("SET memory_limit = $limit", {"limit": memory_limit})
             yield con
 
     def publish(self) -> Path:

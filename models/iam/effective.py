@@ -284,19 +284,23 @@ def resolve_grants_in_batches(
     """``resolve_grants`` a contiguous range of identities at a time, in identity order: the frames, one after
     the other, are ``resolve_grants(expanded, attachments)`` (its rows are sorted by identity first, and each
     identity's grants depend on its own attachments only). At least one frame, empty when nothing is granted."""
-    ranges = _identity_batches(expanded, attachments, max_rows)
-    if not ranges:
+    batches = grant_batches(policy_row_counts(expanded), attachments, max_rows)
+    if not batches:
         yield resolve_grants(expanded, attachments)
         return
-    for identities in ranges:
-        batch = attachments.filter(pl.col("identity_id").is_in(identities))
-        policies = batch.select("policy_id").unique()
-        yield resolve_grants(expanded.join(policies, on="policy_id", how="semi"), batch)
+    for batch in batches:
+        yield resolve_grants(expanded.join(batch.select("policy_id").unique(), on="policy_id", how="semi"), batch)
 
 
-def _identity_batches(expanded: pl.DataFrame, attachments: pl.DataFrame, max_rows: int) -> list[list[str]]:
-    """Sorted identity ids cut into runs whose policies expand to about ``max_rows`` rows each."""
-    rows_of_policy = expanded.group_by("policy_id").agg(rows=pl.len())
+def policy_row_counts(expanded: pl.DataFrame) -> pl.DataFrame:
+    """``policy_id, rows``: how many rows each policy expands to (what ``grant_batches`` weighs identities by)."""
+    return expanded.group_by("policy_id").agg(rows=pl.len())
+
+
+def grant_batches(rows_of_policy: pl.DataFrame, attachments: pl.DataFrame, max_rows: int = GRANT_BATCH_ROWS
+                  ) -> list[pl.DataFrame]:
+    """``attachments`` cut into runs of sorted identities whose policies expand to about ``max_rows`` rows each
+    (an identity's attachments stay together however many); empty when there are none."""
     sizes = (
         attachments.select("identity_id", "policy_id").unique()
         .join(rows_of_policy, on="policy_id", how="left")
@@ -305,7 +309,8 @@ def _identity_batches(expanded: pl.DataFrame, attachments: pl.DataFrame, max_row
         .sort("identity_id")
         .with_columns(batch=(pl.col("rows").cum_sum() - pl.col("rows")) // max(max_rows, 1))
     )
-    return [group["identity_id"].to_list() for _, group in sizes.group_by("batch", maintain_order=True)]
+    batch_of = attachments.join(sizes.select("identity_id", "batch"), on="identity_id", maintain_order="left")
+    return [batch_of.filter(pl.col("batch") == b).drop("batch") for b in sizes["batch"].unique().sort()]
 
 
 def with_group_policies(attachments: pl.DataFrame, memberships: pl.DataFrame) -> pl.DataFrame:

@@ -3,13 +3,13 @@
 import dagster as dg
 
 from models.iam.catalog import catalog_frame
-from models.iam.effective import resolve_grants_in_batches
 from models.iam.policy import expand_policies, unknown_actions
 from models.iam.statements import statement_rows
 from models.usage.actions import map_event_actions
 from models.usage.observability import action_observability, inferred_dependent_actions, services_with_data_events
 from models.weights import UNKNOWN_ACCESS_LEVEL_WEIGHT, access_level_weights_frame
 from pipelines.assets_support import replace_table, replace_table_in_batches, sql_params_for, sql_table_asset, timed
+from pipelines.grants_io import resolved_grant_batches
 from pipelines.resources import RunSettings, Warehouse
 from pipelines.sql import query_frame, scalar
 
@@ -53,8 +53,9 @@ def grants(warehouse: Warehouse):
     with timed() as watch, warehouse.connect() as con:
         policies = con.sql("SELECT policy_id, document::VARCHAR AS document FROM core.policies").pl()
         attachments = con.sql("SELECT identity_id, policy_id, via FROM core.policy_attachments").pl()
-        expanded = expand_policies(policies)
-        rows = replace_table_in_batches(con, "core.grants", resolve_grants_in_batches(expanded, attachments))
+        # the expansion goes to disk as soon as it is made (``resolved_grant_batches``): no name keeps it here
+        batches = resolved_grant_batches(expand_policies(policies), attachments, warehouse.scratch_dir)
+        rows = replace_table_in_batches(con, "core.grants", batches)
         replace_table(con, "core.policy_unknown_actions", unknown_actions(policies))
         orphans = scalar(
             con,
