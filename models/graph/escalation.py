@@ -263,7 +263,7 @@ class EscalationInputs:
     reachable: Callable[[str], frozenset[str]] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Target:
     """One candidate target of a rule: the ARN the actions must match and where the edge goes."""
 

@@ -86,7 +86,7 @@ class Node:
     member_count: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     """One edge: ``source_id`` can become, control or reach ``target_id``.
 
@@ -158,7 +158,7 @@ FINDINGS_SCHEMA = {"code": pl.String, "subject_id": pl.String, "reason": pl.Stri
 RESOURCE_SET_MEMBERS_SCHEMA = {"set_id": pl.String, "resource_arn": pl.String}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AdminRoute:
     """The shortest way from a node to full control of some account.
 

@@ -16,7 +16,7 @@ from models.recommendations.facts import build_facts
 from models.recommendations.rules import Recommendation, recommend
 from pipelines.identity_runs import RunReader, identity_runs
 from pipelines.assets_support import replace_table, sql_params_for, timed
-from pipelines.resources import RunSettings, Warehouse
+from pipelines.resources import LIMIT_BESIDE_LARGE_PYTHON, RunSettings, Warehouse
 from pipelines.sql import query_frame
 
 INPUTS = [["marts", n] for n in ("risk_features", "identity_risk", "proposed_policies", "permission_edges",
@@ -30,10 +30,6 @@ USAGE_COLUMNS = ("SELECT identity_id, action, service, access_level, is_granted,
 # Graph re-runs a night affords, spent on the recommendations that matter most (never-used paths to admin,
 # then the riskiest identities); beyond it a recommendation's blast radius after is left unknown, not guessed.
 GRAPH_WHAT_IF_BUDGET = 400
-
-# The what-ifs' index and the recommendations are large Python structures; DuckDB, which would otherwise keep
-# up to the run's limit of grants and usage cached for them, gets less (10k identities: step peak 1.83 → 1.68 GiB).
-DUCKDB_MEMORY_LIMIT = "384MB"
 
 
 class GraphWhatIf:
@@ -119,7 +115,7 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
     references. Ranked: never-used paths to admin first, then the largest risk reduction."""
     params = sql_params_for(settings, warehouse, context)
     config = settings.risk_config()
-    with timed() as watch, warehouse.connect(memory_limit=DUCKDB_MEMORY_LIMIT) as con:
+    with timed() as watch, warehouse.connect(memory_limit=LIMIT_BESIDE_LARGE_PYTHON) as con:
         index = base_reach_index(warehouse, context.run.run_id, lambda: read_graph_inputs(con, params))
         features = con.sql("SELECT * FROM marts.risk_features").pl()
         proposals = con.sql("SELECT * FROM marts.proposed_policies").pl()

@@ -9,7 +9,7 @@ import polars as pl
 from models.graph import blast_radius, build_graph, edges_frame, escalation_paths, export_graph, findings_frame
 from pipelines.graph_io import read_graph_inputs, save_graph
 from pipelines.assets_support import replace_table, sql_params_for, timed
-from pipelines.resources import RunSettings, Warehouse
+from pipelines.resources import LIMIT_BESIDE_LARGE_PYTHON, RunSettings, Warehouse
 
 GROUP = "graph"
 MOVES = ("MEMBER_OF", "CAN_ASSUME", "CAN_ESCALATE")
@@ -72,7 +72,7 @@ def permission_graph(context: dg.AssetExecutionContext, settings: RunSettings, w
         # the tables are written without the graph in memory (0.9 GiB at 10k identities); it refers to itself
         del graph
         gc.collect()
-        with warehouse.connect() as con:
+        with warehouse.connect(memory_limit=LIMIT_BESIDE_LARGE_PYTHON) as con:
             rows = {name: replace_table(con, f"marts.{name}", frame) for name, frame in frames.items()}
             delegation_rows = replace_table(con, "core.delegations", delegations(frames["permission_edges"]))
     for name in TABLES:
