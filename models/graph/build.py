@@ -558,13 +558,25 @@ def admin_routes(graph: nx.DiGraph, admin_nodes: list[str]) -> dict[str, AdminRo
 
 
 def _edge_rows(edges: list[Edge], used: dict[int, bool | None], flagged: set[tuple[str, str]]) -> pl.DataFrame:
-    rows = [
-        (e.source_id, e.target_id, e.edge_type, e.method, e.reason, e.is_conditional, used[i],
-         (e.source_id, e.target_id) in flagged if e.edge_type in MOVE_EDGE_TYPES else None,
-         e.subject_id, e.access_level)
-        for i, e in enumerate(edges)
-    ]
-    return pl.DataFrame(rows, schema=EDGES_SCHEMA, orient="row").sort("source_id", "target_id", "edge_type", "method")
+    """``EDGES_SCHEMA`` rows, by source, target, type and method (unique per edge). Ordered here and built a
+    column at a time: rows of tuples, then a sorted copy of the frame, cost 0.5 GiB more at 1M edges."""
+    order = sorted(range(len(edges)), key=lambda i: (edges[i].source_id, edges[i].target_id, edges[i].edge_type,
+                                                     edges[i].method))
+    ordered = [edges[i] for i in order]
+    columns = {
+        "source_id": [e.source_id for e in ordered],
+        "target_id": [e.target_id for e in ordered],
+        "edge_type": [e.edge_type for e in ordered],
+        "method": [e.method for e in ordered],
+        "reason": [e.reason for e in ordered],
+        "is_conditional": [e.is_conditional for e in ordered],
+        "is_used": [used[i] for i in order],
+        "is_unused_admin_edge": [(e.source_id, e.target_id) in flagged if e.edge_type in MOVE_EDGE_TYPES else None
+                                 for e in ordered],
+        "subject_id": [e.subject_id for e in ordered],
+        "access_level": [e.access_level for e in ordered],
+    }
+    return pl.DataFrame(columns, schema=EDGES_SCHEMA)
 
 
 def _unused_admin_pairs(graph: nx.DiGraph, routes: dict[str, AdminRoute]) -> set[tuple[str, str]]:
