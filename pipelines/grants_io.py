@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from models.iam.effective import GRANT_BATCH_ROWS, grant_batches, policy_row_counts, resolve_grants
+from models.iam.effective import GRANT_BATCH_ROWS, policy_row_counts, resolve_batches
 
 
 def resolved_grant_batches(expanded: pl.DataFrame, attachments: pl.DataFrame, scratch: Path,
@@ -30,13 +30,12 @@ def resolved_grant_batches(expanded: pl.DataFrame, attachments: pl.DataFrame, sc
 
 def _batches(path: Path, rows_of_policy: pl.DataFrame, attachments: pl.DataFrame,
              max_rows: int) -> Iterator[pl.DataFrame]:
+    def expansion_of(policies: list[str] | None) -> pl.DataFrame:
+        # the file keeps the expansion's order, which a scan with a filter preserves
+        scan = pl.scan_parquet(path)
+        return (scan if policies is None else scan.filter(pl.col("policy_id").is_in(policies))).collect()
+
     try:
-        batches = grant_batches(rows_of_policy, attachments, max_rows)
-        if not batches:
-            yield resolve_grants(pl.read_parquet(path), attachments)
-        for batch in batches:
-            policies = batch["policy_id"].unique().to_list()
-            # the file keeps the expansion's order, which a scan with a filter preserves
-            yield resolve_grants(pl.scan_parquet(path).filter(pl.col("policy_id").is_in(policies)).collect(), batch)
+        yield from resolve_batches(rows_of_policy, attachments, expansion_of, max_rows)
     finally:
         path.unlink(missing_ok=True)

@@ -284,12 +284,23 @@ def resolve_grants_in_batches(
     """``resolve_grants`` a contiguous range of identities at a time, in identity order: the frames, one after
     the other, are ``resolve_grants(expanded, attachments)`` (its rows are sorted by identity first, and each
     identity's grants depend on its own attachments only). At least one frame, empty when nothing is granted."""
-    batches = grant_batches(policy_row_counts(expanded), attachments, max_rows)
+    def expansion_of(policies: list[str] | None) -> pl.DataFrame:
+        return expanded if policies is None else expanded.filter(pl.col("policy_id").is_in(policies))
+
+    return resolve_batches(policy_row_counts(expanded), attachments, expansion_of, max_rows)
+
+
+def resolve_batches(rows_of_policy: pl.DataFrame, attachments: pl.DataFrame,
+                    expansion_of: Callable[[list[str] | None], pl.DataFrame],
+                    max_rows: int = GRANT_BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    """``resolve_grants_in_batches`` with the expansion asked for a batch's policies at a time:
+    ``expansion_of(policy ids)`` gives their rows in expansion order, ``expansion_of(None)`` every row."""
+    batches = grant_batches(rows_of_policy, attachments, max_rows)
     if not batches:
-        yield resolve_grants(expanded, attachments)
+        yield resolve_grants(expansion_of(None), attachments)
         return
     for batch in batches:
-        yield resolve_grants(expanded.join(batch.select("policy_id").unique(), on="policy_id", how="semi"), batch)
+        yield resolve_grants(expansion_of(batch["policy_id"].unique().to_list()), batch)
 
 
 def policy_row_counts(expanded: pl.DataFrame) -> pl.DataFrame:
