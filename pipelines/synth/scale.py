@@ -88,7 +88,7 @@ class DayResult:
 
 @dataclass(frozen=True)
 class _Job:
-    """What a worker needs to write days: set before the pool forks, so it is never pickled."""
+    """What a worker needs to write days: set in this process, or once in each worker as it starts."""
 
     org: Organisation
     out_dir: Path
@@ -393,18 +393,28 @@ def _write_day(day: date) -> DayResult:
 
 
 def write_days(job: _Job, days: Sequence[date], processes: int) -> list[DayResult]:
-    """Write every day, in parallel when ``processes`` > 1 (fork: the organisation is shared, not pickled)."""
+    """Write every day, in parallel when ``processes`` > 1.
+
+    Workers start from a fork server, not a fork of this process: a process that has run Polars or DuckDB
+    holds their threads' locks, and a child forked from it can wait on one forever (seen in the test suite).
+    Each worker receives the job once, as it starts.
+    """
+    try:
+        if processes <= 1 or len(days) == 1:
+            _start_worker(job)
+            return [_write_day(day) for day in days]
+        context = multiprocessing.get_context("forkserver")
+        with context.Pool(processes, initializer=_start_worker, initargs=(job,)) as pool:
+            return sorted(pool.imap_unordered(_write_day, days), key=lambda r: r.day)
+    finally:
+        _start_worker(None)
+
+
+def _start_worker(job: _Job | None) -> None:
     global _JOB
     _JOB = job
     _TEMPLATES.clear()
     _KEY_USERS.clear()
-    try:
-        if processes <= 1 or len(days) == 1:
-            return [_write_day(day) for day in days]
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            return sorted(pool.imap_unordered(_write_day, days), key=lambda r: r.day)
-    finally:
-        _JOB = None
 
 
 # --- the whole run -----------------------------------------------------------------------------
