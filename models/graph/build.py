@@ -563,20 +563,11 @@ def _edge_rows(edges: list[Edge], used: dict[int, bool | None], flagged: set[tup
     order = sorted(range(len(edges)), key=lambda i: (edges[i].source_id, edges[i].target_id, edges[i].edge_type,
                                                      edges[i].method))
     ordered = [edges[i] for i in order]
-    columns = {
-        "source_id": [e.source_id for e in ordered],
-        "target_id": [e.target_id for e in ordered],
-        "edge_type": [e.edge_type for e in ordered],
-        "method": [e.method for e in ordered],
-        "reason": [e.reason for e in ordered],
-        "is_conditional": [e.is_conditional for e in ordered],
-        "is_used": [used[i] for i in order],
-        "is_unused_admin_edge": [(e.source_id, e.target_id) in flagged if e.edge_type in MOVE_EDGE_TYPES else None
-                                 for e in ordered],
-        "subject_id": [e.subject_id for e in ordered],
-        "access_level": [e.access_level for e in ordered],
-    }
-    return pl.DataFrame(columns, schema=EDGES_SCHEMA)
+    columns = {name: [getattr(e, name) for e in ordered] for name in EDGES_SCHEMA if hasattr(Edge, name)}
+    columns["is_used"] = [used[i] for i in order]
+    columns["is_unused_admin_edge"] = [(e.source_id, e.target_id) in flagged if e.edge_type in MOVE_EDGE_TYPES
+                                       else None for e in ordered]
+    return pl.DataFrame({name: columns[name] for name in EDGES_SCHEMA}, schema=EDGES_SCHEMA)
 
 
 def _unused_admin_pairs(graph: nx.DiGraph, routes: dict[str, AdminRoute]) -> set[tuple[str, str]]:

@@ -59,15 +59,13 @@ class ReachIndex:
     def __init__(self, graph: nx.DiGraph) -> None:
         # Nothing of ``graph`` is kept: the index outlives it (10k identities: the graph is 1 GiB, the index less).
         self.delegation = nx.DiGraph()
-        self.delegation.add_nodes_from((n, _slim(d)) for n, d in graph.nodes(data=True)
-                                       if d["node_type"] in (IDENTITY, ADMIN))
+        self.delegation.add_nodes_from(n for n, t in graph.nodes(data="node_type") if t in (IDENTITY, ADMIN))
         self.delegation.add_edges_from(
             (u, v, {"is_conditional": d["is_conditional"]})
             for u, v, d in graph.edges(data=True) if d["edge_type"] in DELEGATION_EDGE_TYPES
         )
         for n, data in self.delegation.nodes(data=True):
-            if not data:  # the end of a delegation edge that is neither an identity nor an admin node
-                data.update(_slim(graph.nodes[n]))
+            data.update(_slim(graph.nodes[n]))
         self.access = {n: access for n in self.delegation
                        if (access := _access_of(graph, graph.out_edges(n, data=True))) is not NO_ACCESS}
         self.sets = dict(graph.graph.get("resource_sets", {}))

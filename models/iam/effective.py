@@ -321,7 +321,7 @@ def grant_batches(rows_of_policy: pl.DataFrame, attachments: pl.DataFrame, max_r
         .with_columns(batch=(pl.col("rows").cum_sum() - pl.col("rows")) // max(max_rows, 1))
     )
     batch_of = attachments.join(sizes.select("identity_id", "batch"), on="identity_id", maintain_order="left")
-    return [batch_of.filter(pl.col("batch") == b).drop("batch") for b in sizes["batch"].unique().sort()]
+    return batch_of.sort("batch", maintain_order=True).partition_by("batch", maintain_order=True, include_key=False)
 
 
 def with_group_policies(attachments: pl.DataFrame, memberships: pl.DataFrame) -> pl.DataFrame:

@@ -3,11 +3,13 @@ blast radius as one edge per resource, and a summary built in batches equal to t
 
 from __future__ import annotations
 
+import networkx as nx
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.graph import blast_radius, build_graph, combine, summarize_grants
+from models.graph.build import _descendants_of_all
 from models.graph.model import CAN_ACCESS, RESOURCE_SET
 from tests.models.test_graph_factories import ACCOUNT, OTHER_ACCOUNT, allow, arn, graph_of, policy, role, scenario, user
 
@@ -121,10 +123,6 @@ def test_the_graph_of_a_summary_is_the_graph_of_its_grants():
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=25))
 def test_every_nodes_descendants_from_one_walk_equal_networkx_searches(pairs):
-    import networkx as nx
-
-    from models.graph.build import _descendants_of_all
-
     named = [(f"n{a}", f"n{b}") for a, b in pairs]
     descendants = _descendants_of_all(named)
     graph = nx.DiGraph(named)
