@@ -47,7 +47,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
 
@@ -313,44 +313,53 @@ def _workloads(workloads: pl.DataFrame | None) -> tuple[Workload, ...] | None:
     )
 
 
-def _descendants_of_all(pairs: Iterable[tuple[str, str]]) -> Callable[[str], frozenset[str]]:
-    """``nx.descendants`` of any node (never the node itself), from one walk of the graph's condensation
-    (sinks first, each component's reach a bitset of its members' and its successors'): a search per node
-    costs the whole graph each time once escalation edges make it dense."""
+def _reached_in_account(pairs: Iterable[tuple[str, str]],
+                        account_of: dict[str, str | None]) -> Callable[[str, str | None], Iterator[str]]:
+    """The nodes of one account that a node reaches (never the node itself), in id order; only nodes named in
+    ``account_of`` count. One walk of the graph's condensation (sinks first) gives each component's reach as a
+    bitset of its members' and its successors': a search per node costs the whole graph each time once
+    escalation edges make it dense. Bits run by account, then id, so one account's nodes are one slice of the
+    bitset, and a rule that stops at its first target never decodes the rest."""
     graph = nx.DiGraph(pairs)
     condensed = nx.condensation(graph)
     component_of = condensed.graph["mapping"]
-    nodes = list(graph)
+    counted = sorted((account_of[n] or "", n) for n in graph if n in account_of)
+    nodes = [n for _, n in counted]
     bit = {n: i for i, n in enumerate(nodes)}
+    spans: dict[str, tuple[int, int]] = {}
+    for i, (account, _) in enumerate(counted):
+        spans[account] = (spans.get(account, (i, i))[0], i + 1)
     reach: dict[int, int] = {}
     for component in reversed(list(nx.topological_sort(condensed))):
         bits = 0
         for member in condensed.nodes[component]["members"]:
-            bits |= 1 << bit[member]
+            if member in bit:
+                bits |= 1 << bit[member]
         for successor in condensed.successors(component):
             bits |= reach[successor]
         reach[component] = bits
 
-    @lru_cache(maxsize=None)
-    def descendants(node: str) -> frozenset[str]:
-        if node not in component_of:
-            return frozenset()
-        bits, found = reach[component_of[node]] & ~(1 << bit[node]), []
+    def reached(node: str, account: str | None) -> Iterator[str]:
+        if node not in component_of or (account or "") not in spans:
+            return
+        start, end = spans[account or ""]
+        bits = reach[component_of[node]] & ~(1 << bit[node] if node in bit else 0)
+        bits = (bits >> start) & ((1 << (end - start)) - 1)
         while bits:
             lowest = bits & -bits
-            found.append(nodes[lowest.bit_length() - 1])
+            yield nodes[start + lowest.bit_length() - 1]
             bits ^= lowest
-        return frozenset(found)
 
-    return descendants
+    return reached
 
 
 def _escalation_edges(inputs: EscalationInputs, earlier: list[Edge]) -> list[Edge]:
     """Rule edges: the reach-independent rules first, then the others against what those edges reach."""
     rules = available_rules()
     first = evaluate_rules(tuple(r for r in rules if not r.is_reach_dependent), inputs)
-    reachable = _descendants_of_all((e.source_id, e.target_id) for e in earlier + first
-                                    if e.edge_type in DELEGATION_EDGE_TYPES)
+    reachable = _reached_in_account(((e.source_id, e.target_id) for e in earlier + first
+                                     if e.edge_type in DELEGATION_EDGE_TYPES),
+                                    {i: p.account for i, p in inputs.principals.items()})
     second = evaluate_rules(tuple(r for r in rules if r.is_reach_dependent), replace(inputs, reachable=reachable))
     return first + second
 

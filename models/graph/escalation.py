@@ -34,7 +34,7 @@ rewrites, another benefits) beyond the source itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -249,8 +249,9 @@ class EscalationInputs:
     workloads: known workloads, or None when the input was not given.
     skipped_sources: identities that get no escalation edges (full-access
         principals already control their account).
-    reachable: identity id -> the principals it reaches through the edges found
-        so far; needed by reach-dependent rules only.
+    reachable: (identity id, account) -> the principals of that account it
+        reaches through the edges found so far (never itself), in id order;
+        needed by reach-dependent rules only.
     """
 
     principals: dict[str, Principal]
@@ -260,7 +261,7 @@ class EscalationInputs:
     attached_policies: dict[str, tuple[str, ...]]
     workloads: tuple[Workload, ...] | None = None
     skipped_sources: frozenset[str] = frozenset()
-    reachable: Callable[[str], frozenset[str]] | None = None
+    reachable: Callable[[str, str | None], Iterable[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,11 +299,12 @@ def _other_principals(kind: str) -> Callable[[EscalationRule, Principal, Escalat
     return targets
 
 
-def _reached_principals(source: Principal, inputs: EscalationInputs) -> list[Principal]:
-    """The source first, then the same-account principals it reaches, by id."""
-    reached = inputs.reachable(source.identity_id) if inputs.reachable else frozenset()
-    others = sorted(r for r in reached if r != source.identity_id and r in inputs.principals)
-    return [source] + [inputs.principals[r] for r in others if inputs.principals[r].account == source.account]
+def _reached_principals(source: Principal, inputs: EscalationInputs) -> Iterator[Principal]:
+    """The source first, then the same-account principals it reaches, by id (read lazily: a rule stops at the
+    first that gives it an unconditional edge)."""
+    yield source
+    for reached_id in inputs.reachable(source.identity_id, source.account) if inputs.reachable else ():
+        yield inputs.principals[reached_id]
 
 
 def _subject_label(subject: Principal, source: Principal) -> str:
@@ -402,6 +404,10 @@ def _edge(rule: EscalationRule, source: Principal, target: _Target, access: Acce
     )
 
 
+# Every target of these rules leads to the source's own admin node: one edge per source and rule.
+_ONE_EDGE_PER_SOURCE = frozenset({"principal_policies", "attached_policy"})
+
+
 def evaluate_rules(rules: tuple[EscalationRule, ...], inputs: EscalationInputs) -> list[Edge]:
     """Every CAN_ESCALATE edge the rules find: one per (source, target, rule), the strongest way.
 
@@ -422,6 +428,8 @@ def evaluate_rules(rules: tuple[EscalationRule, ...], inputs: EscalationInputs) 
                 key = (source.identity_id, target.edge_target_id, rule.code)
                 if key in found and not found[key].is_conditional:
                     # an unconditional way is already found: nothing later can replace it
+                    if rule.target_kind in _ONE_EDGE_PER_SOURCE:
+                        break
                     continue
                 access = min(service_access, target.floor, caps.all_of(rule.actions_on_target, target.arn))
                 if access == Access.NONE or (key in found and access == Access.CONDITIONAL):

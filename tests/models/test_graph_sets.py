@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.graph import blast_radius, build_graph, combine, summarize_grants
-from models.graph.build import _descendants_of_all
+from models.graph.build import _reached_in_account
 from models.graph.model import CAN_ACCESS, RESOURCE_SET
 from tests.models.test_graph_factories import ACCOUNT, OTHER_ACCOUNT, allow, arn, graph_of, policy, role, scenario, user
 
@@ -122,13 +122,17 @@ def test_the_graph_of_a_summary_is_the_graph_of_its_grants():
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=25))
-def test_every_nodes_descendants_from_one_walk_equal_networkx_searches(pairs):
+def test_what_a_node_reaches_in_an_account_from_one_walk_equals_a_networkx_search(pairs):
+    # n0..n5 are principals of accounts "0", "1" and "2" (by number mod 3), n6 and n7 are not counted
     named = [(f"n{a}", f"n{b}") for a, b in pairs]
-    descendants = _descendants_of_all(named)
+    account_of = {f"n{i}": str(i % 3) for i in range(6)}
+    reached = _reached_in_account(named, account_of)
     graph = nx.DiGraph(named)
     for node in [f"n{i}" for i in range(9)]:
-        expected = frozenset(nx.descendants(graph, node)) if node in graph else frozenset()
-        assert descendants(node) == expected
+        descendants = nx.descendants(graph, node) if node in graph else set()
+        for account in ("0", "1", "2", "3"):
+            expected = sorted(n for n in descendants if account_of.get(n) == account)
+            assert list(reached(node, account)) == expected
 
 
 def test_no_summaries_combine_into_an_empty_summary_that_builds_a_graph_without_access():
