@@ -28,6 +28,9 @@ Edges:
   its principals (full control of A includes becoming them).
 - ``CAN_ESCALATE``: the escalation rules (``models.graph.escalation``).
   Principals with full access get none: they already control their account.
+  A rule a principal holds on every user (role, group) of its account alike
+  is one edge to the set ``principals:<kind>:<account>``.
+- ``CONTAINS``: a principal set to each of its members (no hop of its own).
 - ``IS_ADMIN``: principal to ``admin:<account>`` when its grants allow every
   catalog action on every resource.
 - ``CAN_ACCESS``: principal to each known resource its grants match (same
@@ -59,9 +62,11 @@ from models.graph.escalation import (
     ESCALATION_RULES,
     EscalationInputs,
     Principal,
+    PrincipalSet,
     Workload,
     available_rules,
     evaluate_rules,
+    principal_sets,
     service_roles_index,
 )
 from models.graph.grant_summary import GrantSummary, graph_actions, summarize_grants
@@ -70,6 +75,7 @@ from models.graph.model import (
     CAN_ACCESS,
     CAN_ASSUME,
     CAN_ESCALATE,
+    CONTAINS,
     DELEGATION_EDGE_TYPES,
     EDGES_SCHEMA,
     FINDINGS_SCHEMA,
@@ -81,8 +87,10 @@ from models.graph.model import (
     METHOD_ASSUME_ROLE,
     METHOD_FULL_ACCESS,
     METHOD_MEMBERSHIP,
+    METHOD_SET_MEMBER,
     MOVE_EDGE_TYPES,
     NODES_SCHEMA,
+    PRINCIPAL_SET,
     RESOURCE,
     RESOURCE_SET,
     SERVICE,
@@ -92,6 +100,7 @@ from models.graph.model import (
     Node,
     PermissionGraph,
     admin_node_id,
+    hop_count,
 )
 from models.graph.scoring import TIER_WEIGHTS, tier_of
 from models.graph.trust import ASSUME_ROLE, EMPTY_TRUST, PolicyParseError, TrustPolicy, parse_trust_policy, role_name_key
@@ -99,7 +108,7 @@ from models.iam.catalog import ACCESS_LEVELS
 from models.iam.effective import SCOPE_SEPARATOR
 from models.iam.patterns import resource_matches
 
-_EDGE_TYPE_ORDER = {t: i for i, t in enumerate((MEMBER_OF, CAN_ASSUME, CAN_ESCALATE, IS_ADMIN, CAN_ACCESS))}
+_EDGE_TYPE_ORDER = {t: i for i, t in enumerate((MEMBER_OF, CAN_ASSUME, CAN_ESCALATE, IS_ADMIN, CONTAINS, CAN_ACCESS))}
 _METHOD_ORDER = {r.code: i for i, r in enumerate(ESCALATION_RULES)}
 
 
@@ -364,6 +373,21 @@ def _escalation_edges(inputs: EscalationInputs, earlier: list[Edge]) -> list[Edg
     return first + second
 
 
+def _principal_set_parts(edges: list[Edge], sets: dict[tuple[str, str], PrincipalSet],
+                         principals: dict[str, Principal]) -> tuple[list[Node], list[Edge]]:
+    """The node of each principal set an edge reaches, and its CONTAINS edges to its members."""
+    reached = {e.target_id for e in edges if e.target_id.startswith("principals:")}
+    nodes, contains = [], []
+    for group in sorted((g for g in sets.values() if g.set_id in reached), key=lambda g: g.set_id):
+        nodes.append(Node(group.set_id, PRINCIPAL_SET, f"every {group.kind} of account {group.account} "
+                          f"({len(group.members):,})", kind=group.kind, account=group.account,
+                          member_count=len(group.members)))
+        contains += [Edge(group.set_id, member, CONTAINS, METHOD_SET_MEMBER,
+                          f"{principals[member].name} is one of the {group.kind}s of account {group.account}")
+                     for member in group.members]
+    return nodes, contains
+
+
 def _skipped_rule_findings(workloads: tuple[Workload, ...] | None) -> list[Finding]:
     if workloads is not None:
         return []
@@ -527,11 +551,14 @@ def _resource_nodes(resources: pl.DataFrame | None, classes: pl.DataFrame,
 # --- usage, assembly ---------------------------------------------------------------
 
 
-def _used_pairs(used_edges: pl.DataFrame | None) -> set[tuple[str, str, str | None]]:
+def _used_pairs(used_edges: pl.DataFrame | None, set_of: dict[str, str]) -> set[tuple[str, str, str | None]]:
+    """Moves seen, and for a move to a member of a principal set, the same move to the set: an edge to the set
+    was taken when the source became any of its members."""
     if used_edges is None:
         return set()
     edge_type = used_edges["edge_type"] if "edge_type" in used_edges.columns else [None] * used_edges.height
-    return set(zip(used_edges["source_id"], used_edges["target_id"], edge_type))
+    used = set(zip(used_edges["source_id"], used_edges["target_id"], edge_type))
+    return used | {(source, set_of[target], kind) for source, target, kind in used if target in set_of}
 
 
 def _is_used(edge: Edge, used: set[tuple[str, str, str | None]]) -> bool | None:
@@ -551,19 +578,28 @@ def _preference(edge: Edge, is_used: bool | None) -> tuple:
 CONDITIONAL_EDGE_COST = 1.001
 
 
+def edge_cost(edge_type: str, is_conditional: bool) -> float:
+    """An edge's length on a route to admin: a hop, a little more when conditional, nothing for CONTAINS."""
+    return hop_count(edge_type) * (CONDITIONAL_EDGE_COST if is_conditional else 1.0)
+
+
 def admin_routes(graph: nx.DiGraph, admin_nodes: list[str]) -> dict[str, AdminRoute]:
     """Shortest route of every node to an admin node: one multi-source search on the reversed delegation graph."""
     reversed_delegation = nx.DiGraph()
     reversed_delegation.add_nodes_from(admin_nodes)
-    reversed_delegation.add_weighted_edges_from(
-        (v, u, CONDITIONAL_EDGE_COST if d["is_conditional"] else 1.0)
+    reversed_delegation.add_edges_from(
+        (v, u, {"cost": edge_cost(d["edge_type"], d["is_conditional"]), "hops": hop_count(d["edge_type"])})
         for u, v, d in graph.edges(data=True)
         if d["edge_type"] in DELEGATION_EDGE_TYPES
     )
     if not admin_nodes:
         return {}
-    _, paths = nx.multi_source_dijkstra(reversed_delegation, admin_nodes)
-    return {node: AdminRoute(len(path) - 1, tuple(reversed(path))) for node, path in paths.items()}
+    _, paths = nx.multi_source_dijkstra(reversed_delegation, admin_nodes, weight="cost")
+    return {
+        node: AdminRoute(sum(reversed_delegation.edges[u, v]["hops"] for u, v in zip(path, path[1:])),
+                         tuple(reversed(path)))
+        for node, path in paths.items()
+    }
 
 
 def _edge_rows(edges: list[Edge], used: dict[int, bool | None], flagged: set[tuple[str, str]]) -> pl.DataFrame:
@@ -630,16 +666,22 @@ def build_graph(
     assume_edges, trust_findings = _assume_role_edges(principals, capabilities)
     edges += assume_edges + _admin_assume_edges(principals)
     workload_list = _workloads(workloads)
+    members_of = _members(principals)
+    grouped = principal_sets(principals, members_of)
     inputs = EscalationInputs(
         principals=principals,
         capabilities=capabilities,
-        members=_members(principals),
+        members=members_of,
         service_roles=service_roles_index(principals),
         attached_policies=summary.attached_by_identity(),
         workloads=workload_list,
         skipped_sources=frozenset(i for i, is_conditional in full.items() if not is_conditional),
+        principal_sets=grouped,
     )
     edges += _escalation_edges(inputs, edges)
+    set_nodes, contains_edges = _principal_set_parts(edges, grouped, principals)
+    nodes += set_nodes
+    edges += contains_edges
     resources = _non_identity_resources(resources, principals)
     members = _set_members(resources, accounts) if resources is not None else _NO_MEMBERS
     access_edges, classes = _access_edges(summary.scopes, principals, resources, members)
@@ -649,7 +691,7 @@ def build_graph(
     sets = {k: tuple(v) for k, v in reached_sets.group_by("set_id", maintain_order=True).agg("resource_arn").iter_rows()}
     nodes += _resource_nodes(resources, classes, sets)
 
-    used_set = _used_pairs(used_edges)
+    used_set = _used_pairs(used_edges, {m: g.set_id for g in grouped.values() for m in g.members})
     used = {i: _is_used(e, used_set) for i, e in enumerate(edges)}
     graph = _assemble(nodes, edges, used)
     graph.graph["resource_sets"] = sets

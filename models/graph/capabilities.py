@@ -54,6 +54,10 @@ class Scope:
         hit = any(resource_matches(p, arn) for p in self.patterns)
         return not hit if self.is_not_resource else hit
 
+    def covers(self, pattern: str) -> bool:
+        """Whether the scope applies to every ARN ``pattern`` matches."""
+        return not self.is_not_resource and any(resource_pattern_covers(p, pattern) for p in self.patterns)
+
     @property
     def is_everything(self) -> bool:
         return not self.is_not_resource and any(resource_pattern_covers(p, "*") for p in self.patterns)
@@ -84,6 +88,19 @@ class Capabilities:
                     return Access.NONE
                 best = Access.CONDITIONAL
         return best
+
+    def on_all_alike(self, action: str, pattern: str) -> Access | None:
+        """The action's access on every ARN ``pattern`` matches, when it is the same for all of them; None when
+        it may differ from one to another (a narrower scope, a ``NotResource`` list, a Deny)."""
+        key = action_key(action)
+        if self.denies.get(key):
+            return None
+        scopes = self.allows.get(key, ())
+        covering = max((access_of(is_conditional=s.is_conditional) for s in scopes if s.covers(pattern)),
+                       default=Access.NONE)
+        if covering == Access.ALLOWED or all(s.covers(pattern) for s in scopes):
+            return covering
+        return None
 
     def all_of(self, actions: Iterable[str], arn: str | None = None) -> Access:
         """Every action allowed (on ``arn``, or on some resource when None): the weakest answer."""

@@ -16,6 +16,11 @@ actions). ``target_kind`` says what the targets are and where the edge goes:
 | ``passable_role``       | roles the named service may assume (trust policy)        | the role         |
 | ``workload``            | known workloads (``workloads`` input) that run as a role | the workload's role |
 
+A source that holds a rule's actions on every user (role, group) of its
+account alike, as ``Resource: "*"`` gives, gets one edge to the account's
+principal set (``principals:<kind>:<account>``, see ``models.graph.model``)
+instead of one to each member.
+
 Rewriting the permissions of oneself, or of a principal one can become, is
 full control of the account, hence the admin node. Rewriting a role's trust
 policy needs no ``sts:AssumeRole`` beside it: a trust policy that names the
@@ -35,11 +40,11 @@ rewrites, another benefits) beyond the source itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from models.graph.capabilities import NO_CAPABILITIES, Access, Capabilities
-from models.graph.model import CAN_ESCALATE, Edge, admin_node_id
+from models.graph.model import CAN_ESCALATE, Edge, admin_node_id, principal_set_id
 from models.graph.trust import EMPTY_TRUST, TrustPolicy
 from models.iam.catalog import lookup
 
@@ -124,15 +129,15 @@ def _workload(code: str, service: str, action: str, what: str) -> EscalationRule
 
 ESCALATION_RULES: tuple[EscalationRule, ...] = (
     EscalationRule("create_access_key", "other_user", ("iam:CreateAccessKey",),
-                   "{source} can create an access key for user {target} ({actions}) and act as it"),
+                   "{source} can create an access key for {target} ({actions}) and act as it"),
     EscalationRule("create_login_profile", "other_user", ("iam:CreateLoginProfile",),
-                   "{source} can set a console password for user {target} ({actions}) and sign in as it"),
+                   "{source} can set a console password for {target} ({actions}) and sign in as it"),
     EscalationRule("update_login_profile", "other_user", ("iam:UpdateLoginProfile",),
-                   "{source} can change the console password of user {target} ({actions}) and sign in as it"),
+                   "{source} can change the console password of {target} ({actions}) and sign in as it"),
     EscalationRule("update_assume_role_policy", "role_trust", ("iam:UpdateAssumeRolePolicy",),
-                   "{source} can rewrite the trust policy of role {target} ({actions}) to let itself assume it"),
+                   "{source} can rewrite the trust policy of {target} ({actions}) to let itself assume it"),
     EscalationRule("add_user_to_group", "group", ("iam:AddUserToGroup",),
-                   "{source} can add a user it controls to group {target} ({actions}) and gain its policies",
+                   "{source} can add a user it controls to {target} ({actions}) and gain its policies",
                    source_kinds=("user", "group")),
     _policies("attach_user_policy", "iam:AttachUserPolicy", "user", "attach any managed policy to"),
     _policies("attach_role_policy", "iam:AttachRolePolicy", "role", "attach any managed policy to"),
@@ -236,6 +241,21 @@ class Workload:
 
 
 @dataclass(frozen=True)
+class PrincipalSet:
+    """Every principal of one kind of one account, as one target.
+
+    set_id: ``principals:<kind>:<account>``. pattern: an ARN pattern every
+    member matches. members: their identity ids, sorted.
+    """
+
+    set_id: str
+    kind: str
+    account: str
+    pattern: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class EscalationInputs:
     """Everything the rules look at.
 
@@ -249,6 +269,8 @@ class EscalationInputs:
     workloads: known workloads, or None when the input was not given.
     skipped_sources: identities that get no escalation edges (full-access
         principals already control their account).
+    principal_sets: (account, kind) -> its ``PrincipalSet``: a source that holds
+        a rule's actions on every member alike gets one edge to the set.
     reachable: (identity id, account) -> the principals of that account it
         reaches through the edges found so far (never itself), in id order;
         needed by reach-dependent rules only.
@@ -261,6 +283,7 @@ class EscalationInputs:
     attached_policies: dict[str, tuple[str, ...]]
     workloads: tuple[Workload, ...] | None = None
     skipped_sources: frozenset[str] = frozenset()
+    principal_sets: dict[tuple[str, str], PrincipalSet] = field(default_factory=dict)
     reachable: Callable[[str, str | None], Iterable[str]] | None = None
 
 
@@ -295,8 +318,43 @@ def _other_principals(kind: str) -> Callable[[EscalationRule, Principal, Escalat
     def targets(rule: EscalationRule, source: Principal, inputs: EscalationInputs) -> Iterator[_Target]:
         for target_id in _same_account(inputs, source, kind):
             if target_id != source.identity_id:
-                yield _Target(target_id, target_id, inputs.principals[target_id].name)
+                yield _Target(target_id, target_id, f"{kind} {inputs.principals[target_id].name}")
     return targets
+
+
+def principal_sets(principals: dict[str, Principal],
+                   members: dict[tuple[str | None, str], tuple[str, ...]]) -> dict[tuple[str, str], PrincipalSet]:
+    """A set for each account's users, roles and groups of two or more whose ARNs one pattern matches
+    (``arn:<partition>:iam::<account>:<kind>/*``); kinds or ids that fit no such pattern get none."""
+    sets = {}
+    for (account, kind), ids in members.items():
+        if account is None or kind not in PRINCIPAL_KINDS or len(ids) < 2:
+            continue
+        partition = ids[0].split(":")[1] if ids[0].startswith("arn:") else ""
+        prefix = f"arn:{partition}:iam::{account}:{kind}/"
+        if partition and all(i.startswith(prefix) for i in ids):
+            sets[(account, kind)] = PrincipalSet(principal_set_id(kind, account), kind, account, prefix + "*", ids)
+    return sets
+
+
+# The rules whose targets are every principal of a kind in the source's account, and that kind.
+_SET_TARGET_KINDS = {"other_user": "user", "role_trust": "role", "group": "group"}
+
+
+def _set_target(rule: EscalationRule, source: Principal, inputs: EscalationInputs) -> tuple[_Target, Access] | None:
+    """The source's principal set target, and the access it holds on every member alike: None where it holds
+    the rule's actions on some members and not others, or where fewer than two members are not itself."""
+    kind = _SET_TARGET_KINDS.get(rule.target_kind)
+    group = inputs.principal_sets.get((source.account, kind)) if kind and source.account else None
+    # the members are every principal of the kind in the source's account: the source is one if of that kind
+    if group is None or len(group.members) - (source.kind == kind) < 2:
+        return None
+    caps = inputs.capabilities[source.identity_id]
+    answers = [caps.on_all_alike(action, group.pattern) for action in rule.actions_on_target]
+    if None in answers:
+        return None
+    label = f"any {kind} of account {group.account} ({len(group.members):,} {kind}s)"
+    return _Target(group.pattern, group.set_id, label), min(answers)
 
 
 def _reached_principals(source: Principal, inputs: EscalationInputs) -> Iterator[Principal]:
@@ -423,6 +481,13 @@ def evaluate_rules(rules: tuple[EscalationRule, ...], inputs: EscalationInputs) 
             caps = inputs.capabilities[source.identity_id]
             service_access, actions = _service_access(rule, caps)
             if service_access == Access.NONE:
+                continue
+            whole_set = _set_target(rule, source, inputs)
+            if whole_set is not None:
+                target, access = whole_set
+                if min(service_access, access) != Access.NONE:
+                    found[(source.identity_id, target.edge_target_id, rule.code)] = _edge(
+                        rule, source, target, min(service_access, access), actions)
                 continue
             for target in _TARGETS[rule.target_kind](rule, source, inputs):
                 key = (source.identity_id, target.edge_target_id, rule.code)

@@ -8,6 +8,13 @@ every known resource of a service an account's principals can name (those of
 the account, and those whose ARN has no account), reached by a grant that
 matches them all: one edge instead of one per resource. The graph's
 ``graph.graph["resource_sets"]`` maps each set to its members' ARNs.
+``principals:<kind>:<account>`` is the set of every principal of one kind
+(user, role, group) of an account, reached by an escalation rule whose
+actions a principal holds on all of them alike (``iam:UpdateAssumeRolePolicy``
+on ``*``): one edge to the set, and a ``CONTAINS`` edge from the set to each
+member, instead of one edge from every such principal to every member. A
+``CONTAINS`` step costs no hop: a route through a set is as long as the
+direct one it stands for.
 """
 
 from __future__ import annotations
@@ -23,16 +30,19 @@ ADMIN = "admin"
 RESOURCE = "resource"
 SERVICE = "service"
 RESOURCE_SET = "resource_set"
+PRINCIPAL_SET = "principal_set"
 
 # Edge types. MEMBER_OF, CAN_ASSUME, CAN_ESCALATE and IS_ADMIN link principals
-# (and admin nodes): together they are the delegation graph reach is computed on.
-# CAN_ACCESS links a principal to what its own grants reach.
+# (and admin nodes), CONTAINS a principal set to its members: together they are
+# the delegation graph reach is computed on. CAN_ACCESS links a principal to what
+# its own grants reach.
 MEMBER_OF = "MEMBER_OF"
 CAN_ASSUME = "CAN_ASSUME"
 CAN_ESCALATE = "CAN_ESCALATE"
 IS_ADMIN = "IS_ADMIN"
+CONTAINS = "CONTAINS"
 CAN_ACCESS = "CAN_ACCESS"
-DELEGATION_EDGE_TYPES = (MEMBER_OF, CAN_ASSUME, CAN_ESCALATE, IS_ADMIN)
+DELEGATION_EDGE_TYPES = (MEMBER_OF, CAN_ASSUME, CAN_ESCALATE, IS_ADMIN, CONTAINS)
 # Edges a person or agent chooses to take, so the window's events can show them taken.
 MOVE_EDGE_TYPES = (CAN_ASSUME, CAN_ESCALATE)
 
@@ -42,6 +52,7 @@ METHOD_ASSUME_ROLE = "assume_role"
 METHOD_ADMIN_ASSUME_ROLE = "account_admin_assume_role"
 METHOD_FULL_ACCESS = "full_access"
 METHOD_ACCESS = "access"
+METHOD_SET_MEMBER = "set_member"
 
 
 def admin_node_id(account: str) -> str:
@@ -50,6 +61,15 @@ def admin_node_id(account: str) -> str:
 
 def resource_set_id(service: str, account: str | None) -> str:
     return f"every:{service}:{account}" if account else f"every:{service}"
+
+
+def principal_set_id(kind: str, account: str) -> str:
+    return f"principals:{kind}:{account}"
+
+
+def hop_count(edge_type: str) -> int:
+    """Hops an edge adds to a route: a set's CONTAINS step adds none (it stands for the direct edge's target)."""
+    return 0 if edge_type == CONTAINS else 1
 
 
 def service_node_id(service: str, account: str | None) -> str:
@@ -61,9 +81,11 @@ class Node:
     """One node of the graph.
 
     node_id: see the module docstring.
-    node_type: ``identity``, ``admin``, ``resource``, ``service`` or ``resource_set``.
+    node_type: ``identity``, ``admin``, ``resource``, ``service``, ``resource_set``
+        or ``principal_set``.
     label: a short human name (the identity's name, "full control of 1111...").
-    kind: identities: ``user``, ``role``, ``group`` or ``other``; else None.
+    kind: identities: ``user``, ``role``, ``group`` or ``other``; principal sets:
+        their members' kind; else None.
     account: the AWS account the node belongs to, where known.
     service: resources and service classes: the IAM service prefix.
     sensitivity_tier: resources and service classes: ``critical``, ``high``,
@@ -71,7 +93,7 @@ class Node:
         resource sets: their members' highest.
     is_ai: identities: the inventory's AI flag.
     environment: identities: ``prod``, ``dev``..., where known.
-    member_count: resource sets: how many resources the set holds.
+    member_count: resource and principal sets: how many members the set holds.
     """
 
     node_id: str
@@ -93,7 +115,7 @@ class Edge:
     edge_type: one of the edge type constants above.
     method: how: an escalation-rule code (``passrole_lambda``), or
         ``group_membership``, ``assume_role``, ``account_admin_assume_role``,
-        ``full_access``, ``access``.
+        ``full_access``, ``access``, ``set_member``.
     reason: one human sentence saying why the edge exists.
     is_conditional: some policy statement the edge depends on has a
         ``Condition``, whose values are not evaluated: the edge may not exist.
@@ -162,8 +184,9 @@ RESOURCE_SET_MEMBERS_SCHEMA = {"set_id": pl.String, "resource_arn": pl.String}
 class AdminRoute:
     """The shortest way from a node to full control of some account.
 
-    hops: number of edges.
-    path: node ids, the node first, the admin node last.
+    hops: number of edges, a principal set's ``CONTAINS`` steps not counted.
+    path: node ids, the node first, the admin node last (a principal set on the
+        way included).
     """
 
     hops: int

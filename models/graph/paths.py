@@ -1,11 +1,12 @@
 """Escalation paths: every way from an identity to full control of an account, step by step.
 
 Paths run over the delegation edges (MEMBER_OF, CAN_ASSUME, CAN_ESCALATE,
-IS_ADMIN) inside the part of the graph that can reach an admin node at all
+IS_ADMIN, and CONTAINS out of a principal set) inside the part of the graph that can reach an admin node at all
 (known from the graph's ``admin_routes``), so no search starts where it
 cannot end. Bounds, both documented in the output's contract:
 
-- ``max_hops`` (default 6): paths of at most that many edges. Real
+- ``max_hops`` (default 6): paths of at most that many edges, a principal
+  set's CONTAINS steps not counted (see ``models.graph.model``). Real
   escalations are short; a longer chain is also a shorter one's detour.
 - ``max_paths_per_identity`` (default 50): at most that many paths per
   identity, always including its shortest route; the rest are the first found
@@ -25,7 +26,16 @@ from itertools import islice
 import networkx as nx
 import polars as pl
 
-from models.graph.model import ADMIN, DELEGATION_EDGE_TYPES, IDENTITY, MEMBER_OF, MOVE_EDGE_TYPES, PermissionGraph
+from models.graph.model import (
+    ADMIN,
+    CONTAINS,
+    DELEGATION_EDGE_TYPES,
+    IDENTITY,
+    MEMBER_OF,
+    MOVE_EDGE_TYPES,
+    PermissionGraph,
+    hop_count,
+)
 
 STEP_TYPE = pl.Struct(
     {
@@ -57,33 +67,45 @@ DEFAULT_MAX_PATHS_PER_IDENTITY = 50
 
 def _simple_paths(sub: nx.DiGraph, source: str, hops_to_admin: dict[str, int], admins: frozenset[str],
                   max_hops: int) -> Iterator[list[str]]:
-    """Simple paths from ``source`` ending at an admin node, at most ``max_hops`` edges, depth first.
+    """Simple paths from ``source`` ending at an admin node, at most ``max_hops`` hops, depth first.
 
     networkx's ``all_simple_paths`` cannot prune by distance to the targets;
     here a step is taken only to a node whose shortest route to an admin node
     fits in the hops left, so every branch walked ends in a path.
     """
-    path, on_path = [source], {source}
-    stack = [iter(sorted(sub.successors(source)))]
+    path, on_path, hops_at = [source], {source}, [0]
+    stack = [iter(_ordered_successors(sub, source))]
     while stack:
-        child = next(stack[-1], None)
-        if child is None:
+        step = next(stack[-1], None)
+        if step is None:
             stack.pop()
             on_path.discard(path.pop())
+            hops_at.pop()
             continue
-        hops_left = max_hops - len(path)
-        if child in on_path or hops_to_admin[child] > hops_left:
+        child, hop = step
+        hops = hops_at[-1] + hop
+        if child in on_path or hops + hops_to_admin[child] > max_hops:
             continue
         path.append(child)
         on_path.add(child)
+        hops_at.append(hops)
         if child in admins:
             yield list(path)
-        stack.append(iter(sorted(sub.successors(child))))
+        stack.append(iter(_ordered_successors(sub, child)))
+
+
+def _ordered_successors(sub: nx.DiGraph, node: str) -> list[tuple[str, int]]:
+    """A node's successors by id, each with the hops its step adds (sorted once per node: a principal set has
+    every member of its kind as a successor, visited by many searches)."""
+    data = sub.nodes[node]
+    if "ordered" not in data:
+        data["ordered"] = sorted((v, d["hops"]) for v, d in sub.adj[node].items())
+    return data["ordered"]
 
 
 def _identity_paths(sub: nx.DiGraph, identity_id: str, shortest: tuple[str, ...], hops: dict[str, int],
                     admins: frozenset[str], max_hops: int, max_paths: int) -> list[list[str]]:
-    found = [list(shortest)] if len(shortest) - 1 <= max_hops else []
+    found = [list(shortest)] if hops[identity_id] <= max_hops else []
     others = (p for p in _simple_paths(sub, identity_id, hops, admins, max_hops) if tuple(p) != shortest)
     found += islice(others, max(0, max_paths - len(found)))
     return sorted(found, key=lambda p: (p != list(shortest), len(p), p))
@@ -113,7 +135,7 @@ def _paths_frame(graph: nx.DiGraph, paths: list[list[str]], shortest: list[bool]
             target_id=pl.col("to").last(),
             # The method that names the path: its first step beyond group membership.
             method=pl.col("method").filter(pl.col("edge_type") != MEMBER_OF).first().fill_null(pl.col("method").first()),
-            hops=pl.len().cast(pl.Int64),
+            hops=(pl.col("edge_type") != CONTAINS).sum().cast(pl.Int64),
             steps=pl.struct(list(STEP_TYPE.to_schema())),
             methods=pl.col("method"),
             is_conditional=pl.col("is_conditional").any(),
@@ -136,7 +158,7 @@ def escalation_paths(permission_graph: PermissionGraph, max_hops: int = DEFAULT_
     routes = permission_graph.admin_routes
     sub = nx.DiGraph()
     sub.add_edges_from(
-        (u, v) for u, v, t in graph.edges(data="edge_type")
+        (u, v, {"hops": hop_count(t)}) for u, v, t in graph.edges(data="edge_type")
         if t in DELEGATION_EDGE_TYPES and u in routes and v in routes
     )
     admins = frozenset(n for n in routes if graph.nodes[n]["node_type"] == ADMIN)

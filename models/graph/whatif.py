@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from models.graph.build import CONDITIONAL_EDGE_COST
-from models.graph.model import ADMIN, CAN_ACCESS, DELEGATION_EDGE_TYPES, IDENTITY, RESOURCE_SET, PermissionGraph
+from models.graph.build import edge_cost
+from models.graph.model import ADMIN, CAN_ACCESS, CONTAINS, DELEGATION_EDGE_TYPES, IDENTITY, RESOURCE_SET, PermissionGraph
 from models.graph.scoring import SENSITIVE_TIERS, TIER_WEIGHTS, access_weight, blast_radius_score
 
 
@@ -48,6 +48,11 @@ def _access_of(graph: nx.DiGraph, edges: Iterable[tuple[str, str, dict]]) -> Acc
     return Access(frozenset(targets), tuple(sorted(worst.items()))) if targets else NO_ACCESS
 
 
+def _cost(data: dict) -> dict:
+    """The edge attributes a what-if reads: its length on a route, as at build time."""
+    return {"cost": edge_cost(data["edge_type"], data["is_conditional"])}
+
+
 def _slim(data: dict) -> dict:
     """The node attributes a what-if reads."""
     return {"node_type": data["node_type"], "kind": data.get("kind")}
@@ -61,8 +66,7 @@ class ReachIndex:
         self.delegation = nx.DiGraph()
         self.delegation.add_nodes_from(n for n, t in graph.nodes(data="node_type") if t in (IDENTITY, ADMIN))
         self.delegation.add_edges_from(
-            (u, v, {"is_conditional": d["is_conditional"]})
-            for u, v, d in graph.edges(data=True) if d["edge_type"] in DELEGATION_EDGE_TYPES
+            (u, v, _cost(d)) for u, v, d in graph.edges(data=True) if d["edge_type"] in DELEGATION_EDGE_TYPES
         )
         for n, data in self.delegation.nodes(data=True):
             data.update(_slim(graph.nodes[n]))
@@ -96,8 +100,8 @@ class ReachIndex:
                 for _, target, data in new_edges:
                     if data["edge_type"] in DELEGATION_EDGE_TYPES:
                         if target not in self.delegation:
-                            self.delegation.add_node(target, **_slim(replacement.graph.nodes[target]))
-                        self.delegation.add_edge(identity_id, target, is_conditional=data["is_conditional"])
+                            self._add_node_of(replacement.graph, target)
+                        self.delegation.add_edge(identity_id, target, **_cost(data))
                 self.access[identity_id] = _access_of(replacement.graph, new_edges)
                 # a set's id names the same members in every graph of the same resources: adding is enough
                 self.sets |= replacement.graph.graph.get("resource_sets", {})
@@ -111,12 +115,17 @@ class ReachIndex:
             self.delegation.add_edges_from(removed)
             self.access[identity_id] = saved_access
 
+    def _add_node_of(self, graph: nx.DiGraph, node: str) -> None:
+        """A node the base graph did not have; a principal set comes with its members, who are the same in every
+        graph of the same identities (so the set stays once the what-if ends: no one else reaches it)."""
+        self.delegation.add_node(node, **_slim(graph.nodes[node]))
+        self.delegation.add_edges_from((node, member, _cost(d)) for _, member, d in graph.out_edges(node, data=True)
+                                       if d["edge_type"] == CONTAINS)
+
     def _route_to_admin(self, identity_id: str) -> list[str] | None:
-        """The cheapest path to an admin node (a conditional edge costs a little more, as at build time)."""
-        costs, paths = nx.single_source_dijkstra(
-            self.delegation, identity_id,
-            weight=lambda u, v, d: CONDITIONAL_EDGE_COST if d["is_conditional"] else 1.0,
-        )
+        """The cheapest path to an admin node (a conditional edge costs a little more, a set's CONTAINS nothing,
+        as at build time)."""
+        costs, paths = nx.single_source_dijkstra(self.delegation, identity_id, weight="cost")
         admins = [n for n in costs if self.delegation.nodes[n]["node_type"] == ADMIN]
         return paths[min(admins, key=lambda n: (costs[n], n))] if admins else None
 
@@ -147,7 +156,8 @@ class ReachIndex:
             "reachable_resources": len(resources),
             "reachable_sensitive_resources": len(resources & self.sensitive),
             "can_reach_admin": bool(admins),
-            "hops_to_admin": len(path) - 1 if path else None,
+            "hops_to_admin": sum(self.delegation.edges[u, v]["cost"] > 0 for u, v in zip(path, path[1:]))
+            if path else None,
             "path_to_admin": path,
             "reachable_admin_ids": admins,
             "reach_points": points,

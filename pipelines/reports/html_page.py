@@ -132,17 +132,27 @@ def riskiest_section(data: ReportData) -> str:
     )
 
 
+def node_name(node_id: str, names: dict[str, str]) -> str:
+    """How a path names a node: an identity by its name, ``admin:<a>`` and ``principals:<kind>:<a>`` in words."""
+    if node_id.startswith("admin:"):
+        return f"full control of {node_id.split(':', 1)[1]}"
+    if node_id.startswith("principals:"):
+        _, kind, account = node_id.split(":", 2)
+        return f"any {kind} of {account}"
+    return names.get(node_id, node_id)
+
+
 def path_html(steps: list[dict], names: dict[str, str]) -> str:
     """An escalation path drawn as nodes and labelled hops: identity → role → admin."""
     if not steps:
         return ""
-    parts = [f'<span class="node">{esc(names.get(steps[0]["from"], steps[0]["from"]))}</span>']
+    parts = [f'<span class="node">{esc(node_name(steps[0]["from"], names))}</span>']
     for step in steps:
         unused = step.get("is_used") is False
         label = f'{step["method"]}{" (never used)" if unused else ""}'
         target = step["to"]
         is_admin = target.startswith("admin:")
-        shown = f"full control of {target.split(':', 1)[1]}" if is_admin else names.get(target, target)
+        shown = node_name(target, names)
         parts.append(f'<span class="hop{" unused" if unused else ""}" title="{esc(step["reason"])}">→ {esc(label)} →</span>')
         parts.append(f'<span class="node{" admin" if is_admin else ""}">{esc(shown)}</span>')
     return f'<div class="path">{"".join(parts)}</div>'
@@ -177,7 +187,7 @@ def recommendations_section(data: ReportData) -> str:
 
 def identity_section(row: dict, services: pl.DataFrame, credentials: pl.DataFrame, names: dict[str, str]) -> str:
     path = row["path_to_admin"] or []
-    path_text = " → ".join(names.get(n, n) for n in path) if path else "cannot reach admin"
+    path_text = " → ".join(node_name(n, names) for n in path) if path else "cannot reach admin"
     policy = ""
     if row["proposed_policy"]:
         diff = json.loads(row["policy_diff"]) if row["policy_diff"] else {}

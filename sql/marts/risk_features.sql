@@ -41,11 +41,12 @@ unused_admin_edges AS (
     GROUP BY ALL
 ),
 other_environments AS (
+    -- core.delegations, not the edges: an edge to a principal set is a row for each member there
     SELECT e.source_id AS identity_id, string_agg(DISTINCT t.environment, ', ' ORDER BY t.environment) AS environments
-    FROM marts.permission_edges AS e
+    FROM core.delegations AS e
     JOIN core.identities AS s ON s.identity_id = e.source_id
     JOIN core.identities AS t ON t.identity_id = e.target_id
-    WHERE e.edge_type IN ('CAN_ASSUME', 'CAN_ESCALATE') AND s.environment IS NOT NULL AND t.environment IS NOT NULL
+    WHERE e.kind IN ('CAN_ASSUME', 'CAN_ESCALATE') AND s.environment IS NOT NULL AND t.environment IS NOT NULL
       AND s.environment <> t.environment
     GROUP BY ALL
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
+from pipelines.reports.html_page import node_name
 from tests.conftest import write_json
 from tests.factories import (
     INVENTORY_HEADER,
@@ -138,3 +139,10 @@ def test_a_real_browser_renders_the_report_offline(hostile_report, tmp_path):
     shot = tmp_path / "report.png"
     headless(binary, tmp_path / "profile-shot", "--window-size=1280,2000", f"--screenshot={shot}", page)
     assert shot.exists() and shot.stat().st_size > 20_000
+
+
+def test_a_path_names_identities_admin_nodes_and_principal_sets_in_words():
+    names = {"arn:aws:iam::111122223333:user/alice": "alice"}
+    assert [node_name(n, names) for n in ("arn:aws:iam::111122223333:user/alice", "principals:user:111122223333",
+                                          "admin:111122223333", "arn:aws:iam::111122223333:role/x")] == [
+        "alice", "any user of 111122223333", "full control of 111122223333", "arn:aws:iam::111122223333:role/x"]

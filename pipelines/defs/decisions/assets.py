@@ -14,7 +14,7 @@ GROUP = "decisions"
 marts_risk_features = sql_table_asset(
     "marts.risk_features",
     deps=["marts.identity_privilege", "marts.identity_blast_radius", "marts.escalation_paths",
-          "marts.permission_edges", "core.credentials", "core.identities"],
+          "marts.permission_edges", "core.delegations", "core.credentials", "core.identities"],
     group=GROUP,
     description="Per identity: the measurements the risk factors read (privilege, reach, credential hygiene, governance).",
 )

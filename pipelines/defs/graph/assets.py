@@ -4,23 +4,14 @@ import gc
 
 import dagster as dg
 import networkx as nx
-import polars as pl
 
 from models.graph import blast_radius, build_graph, edges_frame, escalation_paths, export_graph, findings_frame
 from pipelines.graph_io import read_graph_inputs, save_graph
 from pipelines.assets_support import replace_table, sql_params_for, timed
 from pipelines.resources import LIMIT_BESIDE_LARGE_PYTHON, RunSettings, Warehouse
+from pipelines.sql import run_sql, table_rows
 
 GROUP = "graph"
-MOVES = ("MEMBER_OF", "CAN_ASSUME", "CAN_ESCALATE")
-
-
-def delegations(edges: pl.DataFrame) -> pl.DataFrame:
-    """The principal-to-principal edges of the graph: the contract's ``core.delegations``."""
-    return edges.filter(pl.col("edge_type").is_in(MOVES)).select(
-        "source_id", "target_id", pl.col("edge_type").alias("kind"), "method", "reason", "is_conditional", "is_used",
-        "is_unused_admin_edge",
-    ).sort("source_id", "target_id", "kind", "method")
 TABLES = {
     "permission_edges": "Every edge of the graph with its code and human reason; is_used for delegation and "
     "escalation edges seen in the window, is_unused_admin_edge for never-used edges on a path to admin.",
@@ -38,7 +29,8 @@ INPUTS = [["core", "identities"], ["core", "group_memberships"], ["core", "grant
 
 
 DELEGATIONS = "Who can become whom, and why: group membership, assume role (both sides allow it), pass role to " \
-    "a service that runs code, policy writes; with the method, the reason, and whether it was used in the window."
+    "a service that runs code, policy writes; with the method, the reason, and whether it was used in the window. " \
+    "An edge to a principal set (every user of an account) is one row per member."
 
 
 @dg.multi_asset(
@@ -74,7 +66,8 @@ def permission_graph(context: dg.AssetExecutionContext, settings: RunSettings, w
         gc.collect()
         with warehouse.connect(memory_limit=LIMIT_BESIDE_LARGE_PYTHON) as con:
             rows = {name: replace_table(con, f"marts.{name}", frame) for name, frame in frames.items()}
-            delegation_rows = replace_table(con, "core.delegations", delegations(frames["permission_edges"]))
+            run_sql(con, "core/delegations", **params)
+            delegation_rows = table_rows(con, "core.delegations")
     for name in TABLES:
         metadata = {"rows": rows[name], "seconds": watch.seconds if name == "permission_edges" else 0.0}
         if name == "permission_edges":
