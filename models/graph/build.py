@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -403,7 +404,8 @@ def _skipped_rule_findings(workloads: tuple[Workload, ...] | None) -> list[Findi
 
 _NO_MEMBERS = pl.DataFrame(schema={"set_id": pl.String, "service": pl.String, "account": pl.String,
                                    "resource_arn": pl.String, "resource_account": pl.String})
-_WILDCARD = re.compile(r"[*?]|\$\{")
+# Where a resource pattern's literal text ends: a wildcard, a policy variable or an escape (``${*}``).
+_PATTERN_SPECIAL = re.compile(r"[*?$]")
 
 
 def _scoped_allows(scopes: pl.DataFrame, principals: dict[str, Principal]) -> pl.LazyFrame:
@@ -421,21 +423,48 @@ def _scope_matches(scope_key: str, arn: str) -> bool:
     return not hit if scope_key.startswith("!") else hit
 
 
+class _KnownArns:
+    """One service's known ARNs (to their account, in the resources' order), also sorted: every ARN a pattern
+    matches starts with the pattern's text before its first wildcard, so the candidates are one slice."""
+
+    def __init__(self) -> None:
+        self.account: dict[str, str | None] = {}
+        self._sorted: list[str] | None = None
+        self._position: dict[str, int] = {}
+
+    def starting_with(self, prefix: str) -> list[str]:
+        if self._sorted is None:
+            self._sorted = sorted(self.account)
+            self._position = {arn: i for i, arn in enumerate(self.account)}
+        if not prefix:
+            return self._sorted
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return self._sorted[bisect_left(self._sorted, prefix):bisect_left(self._sorted, end)]
+
+    def matched_by(self, scope_key: str) -> list[str]:
+        """The ARNs a scope key matches, in the resources' order."""
+        if scope_key.startswith("!"):
+            return [arn for arn in self.account if _scope_matches(scope_key, arn)]
+        found: set[str] = set()
+        for pattern in scope_key[1:].split(SCOPE_SEPARATOR):
+            special = _PATTERN_SPECIAL.search(pattern)
+            if special is None:
+                # an exact ARN (the common case for scoped grants) is a look-up
+                found.update([pattern] if pattern in self.account else [])
+            else:
+                found.update(a for a in self.starting_with(pattern[:special.start()]) if resource_matches(pattern, a))
+        return sorted(found, key=self._position.__getitem__) if len(found) > 1 else list(found)
+
+
 def _resource_targets(scopes: pl.DataFrame, resources: pl.DataFrame) -> pl.DataFrame:
     """``service, scope_key, target_id, target_account`` for each known resource a scope matches."""
-    by_service: dict[str, dict[str, str | None]] = defaultdict(dict)
+    by_service: dict[str, _KnownArns] = defaultdict(_KnownArns)
     for arn, service in resources.select("resource_arn", "service").iter_rows():
-        by_service[service][arn] = _account_of_arn(arn)
+        by_service[service].account[arn] = _account_of_arn(arn)
     rows = []
     for service, scope_key in scopes.iter_rows():
-        candidates = by_service.get(service, {})
-        literal = scope_key[1:]
-        if scope_key.startswith("=") and not _WILDCARD.search(literal):
-            # An exact ARN (the common case for scoped grants) is a look-up, not a scan.
-            matched = [literal] if literal in candidates else []
-        else:
-            matched = [arn for arn in candidates if _scope_matches(scope_key, arn)]
-        rows += [(service, scope_key, arn, candidates[arn]) for arn in matched]
+        known = by_service.get(service) or _KnownArns()
+        rows += [(service, scope_key, arn, known.account[arn]) for arn in known.matched_by(scope_key)]
     return pl.DataFrame(rows, schema={"service": pl.String, "scope_key": pl.String, "target_id": pl.String,
                                       "target_account": pl.String}, orient="row")
 
