@@ -521,8 +521,9 @@ def _access_targets(allows: pl.LazyFrame, resources: pl.DataFrame | None,
 
 
 def _access_edges(scopes: pl.DataFrame, principals: dict[str, Principal], resources: pl.DataFrame | None,
-                  members: pl.DataFrame) -> tuple[list[Edge], pl.DataFrame]:
-    """One CAN_ACCESS edge per (principal, target) at the highest access level, and the service-class and
+                  members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One CAN_ACCESS edge per (principal, target) at the highest access level, as ``EDGES_SCHEMA`` rows (most
+    of the graph's edges: made in Polars, never one Python object each), and the service-class and
     resource-set targets."""
     aggregated = (
         _access_targets(_scoped_allows(scopes, principals), resources, members)
@@ -536,12 +537,15 @@ def _access_edges(scopes: pl.DataFrame, principals: dict[str, Principal], resour
         .sort("identity_id", "target_id")
         .collect()
     )
-    edges = []
-    for identity_id, target_id, rank, _, _, is_conditional in aggregated.iter_rows():
-        level = ACCESS_LEVELS[rank]
-        edges.append(Edge(identity_id, target_id, CAN_ACCESS, METHOD_ACCESS,
-                          f"{principals[identity_id].name} holds {level} access to {target_id}",
-                          is_conditional=is_conditional, access_level=level))
+    names = pl.DataFrame({"identity_id": list(principals), "name": [p.name for p in principals.values()]},
+                         schema={"identity_id": pl.String, "name": pl.String})
+    level = pl.col("level_rank").replace_strict(dict(enumerate(ACCESS_LEVELS)), return_dtype=pl.String)
+    edges = aggregated.join(names, on="identity_id", how="left", maintain_order="left").select(
+        source_id="identity_id", target_id="target_id", edge_type=pl.lit(CAN_ACCESS), method=pl.lit(METHOD_ACCESS),
+        reason=pl.concat_str(pl.col("name"), pl.lit(" holds "), level, pl.lit(" access to "), pl.col("target_id")),
+        is_conditional="is_conditional", is_used=pl.lit(None, pl.Boolean), is_unused_admin_edge=pl.lit(None, pl.Boolean),
+        subject_id=pl.lit(None, pl.String), access_level=level,
+    ).cast(EDGES_SCHEMA)
     classes = aggregated.filter(pl.col("target_id").str.starts_with("service:") | pl.col("target_id").str.starts_with(
         "every:")).select("target_id", "service", "account").unique().sort("target_id")
     return edges, classes
@@ -631,17 +635,16 @@ def admin_routes(graph: nx.DiGraph, admin_nodes: list[str]) -> dict[str, AdminRo
     }
 
 
-def _edge_rows(edges: list[Edge], used: dict[int, bool | None], flagged: set[tuple[str, str]]) -> pl.DataFrame:
-    """``EDGES_SCHEMA`` rows, by source, target, type and method (unique per edge). Ordered here and built a
-    column at a time: rows of tuples, then a sorted copy of the frame, cost 0.5 GiB more at 1M edges."""
-    order = sorted(range(len(edges)), key=lambda i: (edges[i].source_id, edges[i].target_id, edges[i].edge_type,
-                                                     edges[i].method))
-    ordered = [edges[i] for i in order]
-    columns = {name: [getattr(e, name) for e in ordered] for name in EDGES_SCHEMA if hasattr(Edge, name)}
-    columns["is_used"] = [used[i] for i in order]
+def _edge_rows(edges: list[Edge], used: list[bool | None], flagged: set[tuple[str, str]],
+               access: pl.DataFrame) -> pl.DataFrame:
+    """``EDGES_SCHEMA`` rows, the access edges' with the others', by source, target, type and method (unique per
+    edge), built a column at a time and sorted by Polars (a Python sort of 3M tuple keys took 8 s)."""
+    columns = {name: [getattr(e, name) for e in edges] for name in EDGES_SCHEMA if hasattr(Edge, name)}
+    columns["is_used"] = used
     columns["is_unused_admin_edge"] = [(e.source_id, e.target_id) in flagged if e.edge_type in MOVE_EDGE_TYPES
-                                       else None for e in ordered]
-    return pl.DataFrame({name: columns[name] for name in EDGES_SCHEMA}, schema=EDGES_SCHEMA)
+                                       else None for e in edges]
+    frame = pl.DataFrame({name: columns.pop(name) for name in EDGES_SCHEMA}, schema=EDGES_SCHEMA)
+    return pl.concat([frame, access]).sort("source_id", "target_id", "edge_type", "method")
 
 
 def _unused_admin_pairs(graph: nx.DiGraph, routes: dict[str, AdminRoute]) -> set[tuple[str, str]]:
@@ -654,24 +657,37 @@ def _unused_admin_pairs(graph: nx.DiGraph, routes: dict[str, AdminRoute]) -> set
     }
 
 
-def _assemble(nodes: list[Node], edges: list[Edge], used: dict[int, bool | None]) -> nx.DiGraph:
+def _pair_attributes(edges: list[Edge], used: list[bool | None], indices: list[int]) -> dict:
+    """The graph's attributes of the edge between two nodes: those of its preferred edge, every method, and
+    whether any was used."""
+    if len(indices) == 1:
+        # most pairs have one edge: nothing to choose between
+        best, methods, is_used = edges[indices[0]], edges[indices[0]].method, used[indices[0]]
+    else:
+        ordered = sorted(indices, key=lambda i: _preference(edges[i], used[i]))
+        best = edges[ordered[0]]
+        methods = ",".join(dict.fromkeys(edges[i].method for i in ordered))
+        is_used = any(used[i] for i in indices) if used[ordered[0]] is not None else None
+    return {"edge_type": best.edge_type, "method": best.method, "reason": best.reason,
+            "is_conditional": best.is_conditional, "subject_id": best.subject_id, "access_level": best.access_level,
+            "methods": methods, "is_used": is_used, "is_unused_admin_edge": False}
+
+
+def _assemble(nodes: list[Node], edges: list[Edge], used: list[bool | None], access: pl.DataFrame) -> nx.DiGraph:
     graph = nx.DiGraph()
-    for node in nodes:
-        graph.add_node(node.node_id, **{k: v for k, v in vars(node).items() if k != "node_id"})
+    graph.add_nodes_from((node.node_id, {k: v for k, v in vars(node).items() if k != "node_id"}) for node in nodes)
     pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, edge in enumerate(edges):
         pairs[(edge.source_id, edge.target_id)].append(i)
-    for (u, v), indices in pairs.items():
-        ordered = sorted(indices, key=lambda i: _preference(edges[i], used[i]))
-        best = edges[ordered[0]]
-        graph.add_edge(
-            u, v,
-            edge_type=best.edge_type, method=best.method, reason=best.reason, is_conditional=best.is_conditional,
-            subject_id=best.subject_id, access_level=best.access_level,
-            methods=",".join(dict.fromkeys(edges[i].method for i in ordered)),
-            is_used=any(used[i] for i in indices) if used[ordered[0]] is not None else None,
-            is_unused_admin_edge=False,
-        )
+    graph.add_edges_from((u, v, _pair_attributes(edges, used, indices)) for (u, v), indices in pairs.items())
+    # an access edge is the only edge between its two nodes: its target is never a principal
+    graph.add_edges_from(
+        (u, v, {"edge_type": CAN_ACCESS, "method": METHOD_ACCESS, "reason": reason, "is_conditional": is_conditional,
+                "subject_id": None, "access_level": level, "methods": METHOD_ACCESS, "is_used": None,
+                "is_unused_admin_edge": False})
+        for u, v, reason, is_conditional, level in access.select(
+            "source_id", "target_id", "reason", "is_conditional", "access_level").iter_rows()
+    )
     return graph
 
 
@@ -714,15 +730,14 @@ def build_graph(
     resources = _non_identity_resources(resources, principals)
     members = _set_members(resources, accounts) if resources is not None else _NO_MEMBERS
     access_edges, classes = _access_edges(summary.scopes, principals, resources, members)
-    edges += access_edges
     reached_sets = members.join(classes.select(set_id="target_id"), on="set_id", how="semi").select(
         "set_id", "resource_arn")
     sets = {k: tuple(v) for k, v in reached_sets.group_by("set_id", maintain_order=True).agg("resource_arn").iter_rows()}
     nodes += _resource_nodes(resources, classes, sets)
 
     used_set = _used_pairs(used_edges, {m: g.set_id for g in grouped.values() for m in g.members})
-    used = {i: _is_used(e, used_set) for i, e in enumerate(edges)}
-    graph = _assemble(nodes, edges, used)
+    used = [_is_used(e, used_set) for e in edges]
+    graph = _assemble(nodes, edges, used, access_edges)
     graph.graph["resource_sets"] = sets
     routes = admin_routes(graph, [admin_node_id(a) for a in accounts])
     flagged = _unused_admin_pairs(graph, routes)
@@ -733,7 +748,7 @@ def build_graph(
         graph=graph,
         nodes=pl.DataFrame([vars(n) for n in nodes], schema=NODES_SCHEMA, orient="row") if nodes
         else pl.DataFrame(schema=NODES_SCHEMA),
-        edges=_edge_rows(edges, used, flagged),
+        edges=_edge_rows(edges, used, flagged, access_edges),
         findings=pl.DataFrame([(f.code, f.subject_id, f.reason) for f in dict.fromkeys(findings)],
                               schema=FINDINGS_SCHEMA, orient="row"),
         admin_routes=routes,

@@ -82,6 +82,7 @@ class _Index:
         groups = sorted({self._group(n) for n in targets})
         self._group_index = {g: i for i, g in enumerate(groups)}
         self._bits: dict[tuple[str, str], tuple[int, int]] = {}
+        self._positions: dict[tuple[str, str], tuple[int, int]] = {}
 
     def _group(self, target: str) -> tuple[str, str]:
         node = self.graph_nodes[target]
@@ -91,16 +92,21 @@ class _Index:
         damage = access_weight(access_level) * TIER_WEIGHTS.get(self.graph_nodes[target]["sensitivity_tier"], 1.0)
         return self._damage_rank[damage] * len(self._group_index) + self._group_index[self._group(target)]
 
-    def access_bits(self, target: str, access_level: str) -> tuple[int, int]:
-        """The resource bits and score bits of one CAN_ACCESS edge (a set's: those of each member)."""
+    def set_bits(self, target: str, access_level: str) -> tuple[int, int]:
+        """The resource bits and score bits of one CAN_ACCESS edge to a resource set: those of each member."""
         key = (target, access_level)
         if key not in self._bits:
-            resources = scores = 0
-            for member in self.sets.get(target, (target,)):
-                resources |= 1 << self.resource_bit[member]
-                scores |= 1 << self._score_bit(member, access_level)
-            self._bits[key] = (resources, scores)
+            members = self.sets[target]
+            self._bits[key] = (_bits_at([self.resource_bit[m] for m in members]),
+                               _bits_at([self._score_bit(m, access_level) for m in members]))
         return self._bits[key]
+
+    def positions(self, target: str, access_level: str) -> tuple[int, int]:
+        """The resource bit and score bit of one CAN_ACCESS edge to a single resource or service class."""
+        key = (target, access_level)
+        if key not in self._positions:
+            self._positions[key] = (self.resource_bit[target], self._score_bit(target, access_level))
+        return self._positions[key]
 
     def points(self, score_bits: int) -> float:
         """Sum over groups of the worst damage reached in each: layers of groups, worst damage first."""
@@ -139,18 +145,39 @@ def _delegation_graph(graph: nx.DiGraph) -> nx.DiGraph:
     return delegation
 
 
+def _bits_at(positions: list[int]) -> int:
+    """An integer with the given bits set, made once: OR-ing one bit at a time into a wide integer copies it
+    each time (tens of thousands of resources make every bitset kilobytes wide)."""
+    if not positions:
+        return 0
+    buffer = bytearray(max(positions) // 8 + 1)
+    for position in positions:
+        buffer[position >> 3] |= 1 << (position & 7)
+    return int.from_bytes(buffer, "little")
+
+
 def _own_reach(members, graph: nx.DiGraph, index: _Index) -> _Reach:
     reach = _Reach()
+    identities, resources, scores = [], [], []
     for n in members:
         if n in index.identity_bit:
-            reach.identities |= 1 << index.identity_bit[n]
+            identities.append(index.identity_bit[n])
         if n in index.admin_bit:
             reach.admins |= 1 << index.admin_bit[n]
-        for _, target, data in graph.out_edges(n, data=True):
-            if data["edge_type"] == CAN_ACCESS:
-                resources, scores = index.access_bits(target, data["access_level"])
-                reach.resources |= resources
-                reach.scores |= scores
+        for target, data in graph.succ[n].items():
+            if data["edge_type"] != CAN_ACCESS:
+                continue
+            if target in index.sets:
+                set_resources, set_scores = index.set_bits(target, data["access_level"])
+                reach.resources |= set_resources
+                reach.scores |= set_scores
+            else:
+                resource, score = index.positions(target, data["access_level"])
+                resources.append(resource)
+                scores.append(score)
+    reach.identities = _bits_at(identities)
+    reach.resources |= _bits_at(resources)
+    reach.scores |= _bits_at(scores)
     return reach
 
 
