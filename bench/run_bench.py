@@ -19,7 +19,7 @@ For each size (``SIZES``): write a 90-day synthetic organisation and one more da
 Once per invocation: expansion of 1,000 distinct policies
 (``models.iam.policy.expand_policies``) and the blast radius of every principal of
 a 50,000-identity organisation (``models.graph``: ``build_graph`` and
-``blast_radius`` on the warehouse the pipeline builds for it).
+``blast_radius`` on the graph's inputs, which the pipeline's steps up to them build).
 
 Every pipeline run is watched: past ``--memory-limit-gib`` of RSS it is killed and
 reported as such, so a run that would exhaust the machine says so instead.
@@ -158,10 +158,11 @@ def _watch(pid: int, limits: Limits, started: float, stopped: list[str], done: t
             return
 
 
-def run_pipeline(sources: list[Path], warehouse: Path, as_of: date, log: Path, limits: Limits) -> PipelineRun:
-    """``overreach run SOURCES --warehouse W --as-of D`` in a child process; its own rusage gives the peak RSS."""
-    command = [sys.executable, "-m", "pipelines.cli", "run", *map(str, sources), "--warehouse", str(warehouse),
-               "--as-of", as_of.isoformat()]
+def run_pipeline(sources: list[Path], warehouse: Path, as_of: date, log: Path, limits: Limits,
+                 program: tuple[str, ...] = ("-m", "pipelines.cli", "run")) -> PipelineRun:
+    """``overreach run SOURCES --warehouse W --as-of D`` (or another ``program`` taking the same arguments) in a
+    child process; its own rusage gives the peak RSS."""
+    command = [sys.executable, *program, *map(str, sources), "--warehouse", str(warehouse), "--as-of", as_of.isoformat()]
     stopped: list[str] = []
     done = threading.Event()
     with log.open("w") as output:
@@ -369,9 +370,9 @@ class BlastResult:
 
 
 def bench_blast_radius(identities: int, limits: Limits) -> BlastResult:
-    """Blast radius of every principal of an ``identities``-strong organisation: the pipeline
-    builds its warehouse (IAM, inventory, one day of events), then ``build_graph`` and
-    ``blast_radius`` are timed here on the warehouse's frames."""
+    """Blast radius of every principal of an ``identities``-strong organisation: the pipeline's steps up to
+    the graph's inputs (``bench/graph_inputs.py``) build its warehouse (IAM, inventory, one day of events),
+    then ``build_graph`` and ``blast_radius`` are timed here on the frames the graph step reads."""
     api = _graph_api()
     if api is None:
         return BlastResult(identities, "not available yet (models.graph has no blast_radius)")
@@ -381,13 +382,14 @@ def bench_blast_radius(identities: int, limits: Limits) -> BlastResult:
     accounts = max(1, identities // 2_500)
     scale.generate(scale.ScaleConfig(accounts=accounts, identities=identities, policies=identities // 10, days=1,
                                      events_per_day=identities, end_date=END), root / "org")
-    run = run_pipeline([root / "org"], root / "warehouse", END, root / "run.log", limits)
+    run = run_pipeline([root / "org"], root / "warehouse", END, root / "run.log", limits,
+                       program=(str(REPO / "bench" / "graph_inputs.py"),))
     if not run.ok:
         return BlastResult(identities, f"not measured: the pipeline run for its inputs was {run.outcome()}",
                            pipeline=run)
     from pipelines.graph_io import read_graph_inputs
 
-    with duckdb.connect(str(root / "warehouse" / "overreach.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(root / "warehouse" / "build" / "overreach.duckdb"), read_only=True) as con:
         # what the pipeline's graph step reads
         inputs = read_graph_inputs(con, {"as_of": END.isoformat(), "window_days": HISTORY_DAYS})
     started = time.perf_counter()
@@ -510,7 +512,9 @@ def write_results(path: Path, info: dict[str, str], results: list[SizeResult], p
         if blast.outcome == "ok":
             total = blast.build_seconds + blast.blast_seconds
             lines.append(f"- Blast radius, {blast.principals:,} principals: {total:.1f} s "
-                         f"(build_graph {blast.build_seconds:.1f} s, blast_radius {blast.blast_seconds:.1f} s).")
+                         f"(build_graph {blast.build_seconds:.1f} s, blast_radius {blast.blast_seconds:.1f} s; "
+                         f"its inputs, the pipeline's steps up to the graph: {blast.pipeline.wall_seconds:.0f} s, "
+                         f"peak RSS {_gib(blast.pipeline.peak_rss_bytes)}).")
         else:
             extra = ""
             if blast.pipeline is not None:

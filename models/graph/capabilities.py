@@ -69,6 +69,15 @@ class Capabilities:
 
     allows: dict[str, tuple[Scope, ...]] = field(default_factory=dict)
     denies: dict[str, tuple[Scope, ...]] = field(default_factory=dict)
+    # action key -> whether an unconditional statement allows it everywhere and nothing denies it: then every
+    # ARN's answer is known without matching (most graph questions, at scale, are asked of such grants)
+    _everywhere: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+
+    def _allowed_everywhere(self, key: str) -> bool:
+        if key not in self._everywhere:
+            self._everywhere[key] = not self.denies.get(key) and any(
+                s.is_everything and not s.is_conditional for s in self.allows.get(key, ()))
+        return self._everywhere[key]
 
     def holds(self, action: str) -> Access:
         """Whether some statement allows the action on some resource."""
@@ -78,6 +87,8 @@ class Capabilities:
     def on(self, action: str, arn: str) -> Access:
         """Whether the action is allowed on the resource ``arn``."""
         key = action_key(action)
+        if self._allowed_everywhere(key):
+            return Access.ALLOWED
         best = max(
             (access_of(is_conditional=s.is_conditional) for s in self.allows.get(key, ()) if s.matches(arn)),
             default=Access.NONE,
@@ -109,8 +120,7 @@ class Capabilities:
 
     def has_everything(self, action: str) -> bool:
         """Whether an unconditional, undenied statement allows the action on every resource."""
-        key = action_key(action)
-        return any(s.is_everything and not s.is_conditional for s in self.allows.get(key, ())) and not self.denies.get(key)
+        return self._allowed_everywhere(action_key(action))
 
 
 NO_CAPABILITIES = Capabilities()

@@ -39,6 +39,7 @@ rewrites, another benefits) beyond the source itself.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -46,7 +47,7 @@ from functools import cache
 from models.graph.capabilities import NO_CAPABILITIES, Access, Capabilities
 from models.graph.model import CAN_ESCALATE, Edge, admin_node_id, principal_set_id
 from models.graph.trust import EMPTY_TRUST, TrustPolicy
-from models.iam.catalog import lookup
+from models.iam.catalog import action_key, lookup
 
 INSTANCE_PROFILE_ACTIONS = ("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile")
 PRINCIPAL_KINDS = ("user", "role", "group")
@@ -432,14 +433,25 @@ def _service_access(rule: EscalationRule, caps: Capabilities) -> tuple[Access, t
     return caps.all_of(best), best
 
 
-def _sources(rule: EscalationRule, inputs: EscalationInputs) -> list[Principal]:
+def _holders(capabilities: dict[str, Capabilities]) -> dict[str, frozenset[str]]:
+    """Action key -> the identities some statement allows it to (on some resource)."""
+    held: dict[str, set[str]] = defaultdict(set)
+    for identity_id, caps in capabilities.items():
+        for key, scopes in caps.allows.items():
+            if scopes:
+                held[key].add(identity_id)
+    return {key: frozenset(ids) for key, ids in held.items()}
+
+
+def _sources(rule: EscalationRule, inputs: EscalationInputs, held: dict[str, frozenset[str]]) -> list[Principal]:
+    needed = [held.get(action_key(a), frozenset()) for a in rule.actions_on_target]
     return [
         inputs.principals[i]
-        for i, caps in inputs.capabilities.items()
-        if i in inputs.principals
+        for i in inputs.capabilities
+        if all(i in ids for ids in needed)
+        and i in inputs.principals
         and i not in inputs.skipped_sources
         and inputs.principals[i].kind in rule.source_kinds
-        and all(caps.holds(a) for a in rule.actions_on_target)
     ]
 
 
@@ -474,10 +486,11 @@ def evaluate_rules(rules: tuple[EscalationRule, ...], inputs: EscalationInputs) 
     then the source itself, then the first by id.
     """
     found: dict[tuple[str, str, str], Edge] = {}
+    held = _holders(inputs.capabilities)
     for rule in rules:
         if rule.target_kind == "workload" and inputs.workloads is None:
             continue
-        for source in _sources(rule, inputs):
+        for source in _sources(rule, inputs, held):
             caps = inputs.capabilities[source.identity_id]
             service_access, actions = _service_access(rule, caps)
             if service_access == Access.NONE:
