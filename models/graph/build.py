@@ -239,10 +239,11 @@ def _trust_candidates(role: Principal, index: _AssumeRoleIndex, findings: list[F
                 findings.append(Finding("external_trust", arn, f"trust policy of {name} lets in account "
                                         f"{trusted.value}, which is not in the data"))
             for caller_id in index.holders.get(trusted.value, ()):
-                caller = index.principals[caller_id]
-                yield caller_id, min(statement, index.permission(caller_id, role)), (
-                    f"trust policy of {name} delegates to account {trusted.value}, and {caller.name}'s "
-                    "policies allow sts:AssumeRole on it")
+                # most holders of sts:AssumeRole in an account may not assume most of its roles: no reason for them
+                if access := min(statement, index.permission(caller_id, role)):
+                    yield caller_id, access, (
+                        f"trust policy of {name} delegates to account {trusted.value}, and "
+                        f"{index.principals[caller_id].name}'s policies allow sts:AssumeRole on it")
         elif trusted.kind == "any":
             findings.append(Finding("external_trust", arn, f"trust policy of {name} lets in any AWS principal"))
             for caller_id in sorted({c for holders in index.holders.values() for c in holders}):
@@ -261,9 +262,10 @@ def _assume_role_edges(principals: dict[str, Principal], capabilities: dict[str,
     for role in (p for p in principals.values() if p.kind == "role"):
         best: dict[str, tuple[Access, str]] = {}
         for caller_id, access, reason in _trust_candidates(role, index, findings):
-            caller = principals[caller_id]
-            access = min(access, role.trust.deny_verdict(caller_keys=index.caller_keys(caller),
-                                                         caller_account=caller.account))
+            if role.trust.denied:
+                caller = principals[caller_id]
+                access = min(access, role.trust.deny_verdict(caller_keys=index.caller_keys(caller),
+                                                             caller_account=caller.account))
             if caller_id != role.identity_id and access > best.get(caller_id, (Access.NONE, ""))[0]:
                 best[caller_id] = (access, reason)
         edges += [
