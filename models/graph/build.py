@@ -58,6 +58,7 @@ from functools import lru_cache
 import networkx as nx
 import polars as pl
 
+from models.graph.components import bits_at, condense
 from models.graph.capabilities import Access, Capabilities, NO_CAPABILITIES, build_capabilities
 from models.graph.escalation import (
     ESCALATION_RULES,
@@ -332,24 +333,24 @@ def _reached_in_account(pairs: Iterable[tuple[str, str]],
     bitset of its members' and its successors': a search per node costs the whole graph each time once
     escalation edges make it dense. Bits run by account, then id, so one account's nodes are one slice of the
     bitset, and a rule that stops at its first target never decodes the rest."""
-    graph = nx.DiGraph(pairs)
-    condensed = nx.condensation(graph)
-    component_of = condensed.graph["mapping"]
-    counted = sorted((account_of[n] or "", n) for n in graph if n in account_of)
+    successors: dict[str, list[str]] = {}
+    for u, v in pairs:
+        successors.setdefault(u, []).append(v)
+        successors.setdefault(v, [])
+    condensed = condense(successors)
+    component_of = condensed.component_of
+    counted = sorted((account_of[n] or "", n) for n in successors if n in account_of)
     nodes = [n for _, n in counted]
     bit = {n: i for i, n in enumerate(nodes)}
     spans: dict[str, tuple[int, int]] = {}
     for i, (account, _) in enumerate(counted):
         spans[account] = (spans.get(account, (i, i))[0], i + 1)
-    reach: dict[int, int] = {}
-    for component in reversed(list(nx.topological_sort(condensed))):
-        bits = 0
-        for member in condensed.nodes[component]["members"]:
-            if member in bit:
-                bits |= 1 << bit[member]
-        for successor in condensed.successors(component):
+    reach: list[int] = []
+    for component, members in enumerate(condensed.components):
+        bits = bits_at([bit[m] for m in members if m in bit])
+        for successor in condensed.successors[component]:
             bits |= reach[successor]
-        reach[component] = bits
+        reach.append(bits)
 
     def reached(node: str, account: str | None) -> Iterator[str]:
         if node not in component_of or (account or "") not in spans:

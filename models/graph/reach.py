@@ -24,9 +24,12 @@ Counted:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import networkx as nx
 import polars as pl
 
+from models.graph.components import bits_at, condense
 from models.graph.model import ADMIN, CAN_ACCESS, DELEGATION_EDGE_TYPES, IDENTITY, PermissionGraph
 from models.graph.scoring import SENSITIVE_TIERS, TIER_WEIGHTS, access_weight, blast_radius_score
 from models.iam.catalog import ACCESS_LEVELS
@@ -57,18 +60,18 @@ class _Index:
         counts once, at the first layer it appears in.
     """
 
-    def __init__(self, graph: nx.DiGraph, delegation: nx.DiGraph):
+    def __init__(self, graph: nx.DiGraph, delegation: "_Delegation"):
         nodes = self.graph_nodes = graph.nodes
         self.identity_bit = {
             n: i
             for i, n in enumerate(sorted(
-                n for n in delegation if nodes[n]["node_type"] == IDENTITY and nodes[n]["kind"] != "group"
-                and delegation.in_degree(n) > 0
+                n for n in delegation.reached
+                if nodes[n]["node_type"] == IDENTITY and nodes[n]["kind"] != "group"
             ))
         }
-        self.admin_ids = sorted(n for n in delegation if nodes[n]["node_type"] == ADMIN)
+        self.admin_ids = sorted(n for n in delegation.successors if nodes[n]["node_type"] == ADMIN)
         self.admin_bit = {n: i for i, n in enumerate(self.admin_ids)}
-        reached = {v for _, v, t in graph.edges(data="edge_type") if t == CAN_ACCESS}
+        reached = delegation.access_targets
         self.sets = {k: members for k, members in graph.graph.get("resource_sets", {}).items() if k in reached}
         targets = sorted((reached - self.sets.keys()).union(*self.sets.values()))
         self.resource_bit = {n: i for i, n in enumerate(targets)}
@@ -97,8 +100,8 @@ class _Index:
         key = (target, access_level)
         if key not in self._bits:
             members = self.sets[target]
-            self._bits[key] = (_bits_at([self.resource_bit[m] for m in members]),
-                               _bits_at([self._score_bit(m, access_level) for m in members]))
+            self._bits[key] = (bits_at([self.resource_bit[m] for m in members]),
+                               bits_at([self._score_bit(m, access_level) for m in members]))
         return self._bits[key]
 
     def positions(self, target: str, access_level: str) -> tuple[int, int]:
@@ -138,22 +141,29 @@ class _Reach:
         self.scores |= other.scores
 
 
-def _delegation_graph(graph: nx.DiGraph) -> nx.DiGraph:
-    delegation = nx.DiGraph()
-    delegation.add_nodes_from(n for n, t in graph.nodes(data="node_type") if t in (IDENTITY, ADMIN))
-    delegation.add_edges_from((u, v) for u, v, t in graph.edges(data="edge_type") if t in DELEGATION_EDGE_TYPES)
-    return delegation
+@dataclass(frozen=True)
+class _Delegation:
+    """The delegation graph as adjacency lists (identity and admin nodes, and principal sets), the nodes some
+    delegation edge reaches, and every CAN_ACCESS target: one pass over the graph's edges gives all three."""
+
+    successors: dict[str, list[str]]
+    reached: set[str]
+    access_targets: set[str]
 
 
-def _bits_at(positions: list[int]) -> int:
-    """An integer with the given bits set, made once: OR-ing one bit at a time into a wide integer copies it
-    each time (tens of thousands of resources make every bitset kilobytes wide)."""
-    if not positions:
-        return 0
-    buffer = bytearray(max(positions) // 8 + 1)
-    for position in positions:
-        buffer[position >> 3] |= 1 << (position & 7)
-    return int.from_bytes(buffer, "little")
+def _delegation_of(graph: nx.DiGraph) -> _Delegation:
+    successors: dict[str, list[str]] = {n: [] for n, t in graph.nodes(data="node_type") if t in (IDENTITY, ADMIN)}
+    reached, access_targets = set(), set()
+    for u, targets in graph.succ.items():
+        for v, data in targets.items():
+            if data["edge_type"] == CAN_ACCESS:
+                access_targets.add(v)
+            elif data["edge_type"] in DELEGATION_EDGE_TYPES:
+                successors.setdefault(u, []).append(v)
+                reached.add(v)
+    for v in reached:
+        successors.setdefault(v, [])
+    return _Delegation(successors, reached, access_targets)
 
 
 def _own_reach(members, graph: nx.DiGraph, index: _Index) -> _Reach:
@@ -175,21 +185,20 @@ def _own_reach(members, graph: nx.DiGraph, index: _Index) -> _Reach:
                 resource, score = index.positions(target, data["access_level"])
                 resources.append(resource)
                 scores.append(score)
-    reach.identities = _bits_at(identities)
-    reach.resources |= _bits_at(resources)
-    reach.scores |= _bits_at(scores)
+    reach.identities = bits_at(identities)
+    reach.resources |= bits_at(resources)
+    reach.scores |= bits_at(scores)
     return reach
 
 
-def _component_reach(delegation: nx.DiGraph, graph: nx.DiGraph, index: _Index):
+def _component_reach(delegation: _Delegation, graph: nx.DiGraph, index: _Index):
     """Yield (members, reach) for every component, sinks first, keeping only sets still needed."""
-    condensed = nx.condensation(delegation)
-    pending = {c: condensed.in_degree(c) for c in condensed}
+    condensed = condense(delegation.successors)
+    pending = condensed.predecessor_counts()
     stored: dict[int, _Reach] = {}
-    for component in reversed(list(nx.topological_sort(condensed))):
-        members = condensed.nodes[component]["members"]
+    for component, members in enumerate(condensed.components):
         reach = _own_reach(members, graph, index)
-        for successor in condensed.successors(component):
+        for successor in condensed.successors[component]:
             reach.absorb(stored[successor])
             pending[successor] -= 1
             if pending[successor] == 0:
@@ -202,7 +211,7 @@ def _component_reach(delegation: nx.DiGraph, graph: nx.DiGraph, index: _Index):
 def blast_radius(permission_graph: PermissionGraph) -> pl.DataFrame:
     """One row per identity (``BLAST_RADIUS_SCHEMA``), sorted by ``identity_id``; see the module docstring."""
     graph = permission_graph.graph
-    delegation = _delegation_graph(graph)
+    delegation = _delegation_of(graph)
     index = _Index(graph, delegation)
     routes = permission_graph.admin_routes
     rows = []
