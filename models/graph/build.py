@@ -366,15 +366,18 @@ def _reached_in_account(pairs: Iterable[tuple[str, str]],
     return reached
 
 
-def _escalation_edges(inputs: EscalationInputs, earlier: list[Edge]) -> list[Edge]:
-    """Rule edges: the reach-independent rules first, then the others against what those edges reach."""
+def _escalation_edges(inputs: EscalationInputs, earlier: list[Edge]) -> tuple[list[Edge], list[Node]]:
+    """Rule edges and the principal sets they reach: the reach-independent rules first, then the others
+    against what those edges reach, through the sets' members (reach-dependent edges go to admin nodes, never
+    to a set)."""
     rules = available_rules()
     first = evaluate_rules(tuple(r for r in rules if not r.is_reach_dependent), inputs)
-    reachable = _reached_in_account(((e.source_id, e.target_id) for e in earlier + first
+    set_nodes, contains = _principal_set_parts(first, inputs.principal_sets, inputs.principals)
+    reachable = _reached_in_account(((e.source_id, e.target_id) for e in earlier + first + contains
                                      if e.edge_type in DELEGATION_EDGE_TYPES),
                                     {i: p.account for i, p in inputs.principals.items()})
     second = evaluate_rules(tuple(r for r in rules if r.is_reach_dependent), replace(inputs, reachable=reachable))
-    return first + second
+    return first + second + contains, set_nodes
 
 
 def _principal_set_parts(edges: list[Edge], sets: dict[tuple[str, str], PrincipalSet],
@@ -726,10 +729,9 @@ def build_graph(
         skipped_sources=frozenset(i for i, is_conditional in full.items() if not is_conditional),
         principal_sets=grouped,
     )
-    edges += _escalation_edges(inputs, edges)
-    set_nodes, contains_edges = _principal_set_parts(edges, grouped, principals)
+    escalation_edges, set_nodes = _escalation_edges(inputs, edges)
+    edges += escalation_edges
     nodes += set_nodes
-    edges += contains_edges
     resources = _non_identity_resources(resources, principals)
     members = _set_members(resources, accounts) if resources is not None else _NO_MEMBERS
     access_edges, classes = _access_edges(summary.scopes, principals, resources, members)

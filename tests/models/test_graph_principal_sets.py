@@ -147,3 +147,13 @@ def test_an_unconditional_grant_on_every_user_is_alike_and_a_narrower_one_beside
         "iam:CreateAccessKey", PATTERN) == Access.CONDITIONAL
     assert Capabilities(allows={"iam:createaccesskey": (conditional, narrow)}).on_all_alike(
         "iam:CreateAccessKey", PATTERN) is None
+
+
+def test_a_reach_dependent_rule_reaches_principals_through_the_set():
+    # alice can become any role (trust rewrites on all of them), and can attach policies to role x only
+    alice = user("alice", inline=[policy(allow("iam:UpdateAssumeRolePolicy"), allow("iam:AttachRolePolicy", arn("role", "x")))])
+    g = graph_of(alice, role("x"), role("y"))
+    assert edge_set(g, CAN_ESCALATE) == {(alice.arn, principal_set_id("role", ACCOUNT), "update_assume_role_policy"),
+                                        (alice.arn, ADMIN, "attach_role_policy")}
+    (subject,) = g.edges.filter(pl.col("method") == "attach_role_policy")["subject_id"]
+    assert subject == arn("role", "x")
