@@ -1,9 +1,9 @@
 """Escalation paths: every way from an identity to full control of an account, step by step.
 
 Paths run over the delegation edges (MEMBER_OF, CAN_ASSUME, CAN_ESCALATE,
-IS_ADMIN, and CONTAINS out of a principal set) inside the part of the graph that can reach an admin node at all
-(known from the graph's ``admin_routes``), so no search starts where it
-cannot end. Bounds, both documented in the output's contract:
+IS_ADMIN, and CONTAINS out of a principal set) inside the part of the graph
+that can reach an admin node at all (known from the graph's ``admin_routes``),
+so no search starts where it cannot end. Bounds, both documented in the output's contract:
 
 - ``max_hops`` (default 6): paths of at most that many edges, a principal
   set's CONTAINS steps not counted (see ``models.graph.model``). Real
