@@ -326,10 +326,10 @@ def _workloads(workloads: pl.DataFrame | None) -> tuple[Workload, ...] | None:
     )
 
 
-def _reached_in_account(pairs: Iterable[tuple[str, str]],
-                        account_of: dict[str, str | None]) -> Callable[[str, str | None], Iterator[str]]:
-    """The nodes of one account that a node reaches (never the node itself), in id order; only nodes named in
-    ``account_of`` count. One walk of the graph's condensation (sinks first) gives each component's reach as a
+def _reached_in_account(pairs: Iterable[tuple[str, str]], account_of: dict[str, str | None],
+                        kind_of: dict[str, str] | None = None) -> Callable[..., Iterator[str]]:
+    """The nodes of one account (and of one kind, when asked) that a node reaches (never the node itself), in
+    id order; only nodes named in ``account_of`` count. One walk of the graph's condensation (sinks first) gives each component's reach as a
     bitset of its members' and its successors': a search per node costs the whole graph each time once
     escalation edges make it dense. Bits run by account, then id, so one account's nodes are one slice of the
     bitset, and a rule that stops at its first target never decodes the rest."""
@@ -345,6 +345,12 @@ def _reached_in_account(pairs: Iterable[tuple[str, str]],
     spans: dict[str, tuple[int, int]] = {}
     for i, (account, _) in enumerate(counted):
         spans[account] = (spans.get(account, (i, i))[0], i + 1)
+    # a kind's nodes within its account's slice: a principal set leads to every member of its kind and
+    # account, which a rule asking for one kind should not walk through one by one
+    positions: dict[tuple[str, str], list[int]] = {}
+    for i, (account, n) in enumerate(counted):
+        positions.setdefault((account, (kind_of or {}).get(n, "")), []).append(i - spans[account][0])
+    kind_masks = {key: bits_at(found) for key, found in positions.items()}
     reach: list[int] = []
     for component, members in enumerate(condensed.components):
         bits = bits_at([bit[m] for m in members if m in bit])
@@ -352,12 +358,14 @@ def _reached_in_account(pairs: Iterable[tuple[str, str]],
             bits |= reach[successor]
         reach.append(bits)
 
-    def reached(node: str, account: str | None) -> Iterator[str]:
+    def reached(node: str, account: str | None, kind: str | None = None) -> Iterator[str]:
         if node not in component_of or (account or "") not in spans:
             return
         start, end = spans[account or ""]
         bits = reach[component_of[node]] & ~(1 << bit[node] if node in bit else 0)
         bits = (bits >> start) & ((1 << (end - start)) - 1)
+        if kind is not None:
+            bits &= kind_masks.get((account or "", kind), 0)
         while bits:
             lowest = bits & -bits
             yield nodes[start + lowest.bit_length() - 1]
@@ -375,7 +383,8 @@ def _escalation_edges(inputs: EscalationInputs, earlier: list[Edge]) -> tuple[li
     set_nodes, contains = _principal_set_parts(first, inputs.principal_sets, inputs.principals)
     reachable = _reached_in_account(((e.source_id, e.target_id) for e in earlier + first + contains
                                      if e.edge_type in DELEGATION_EDGE_TYPES),
-                                    {i: p.account for i, p in inputs.principals.items()})
+                                    {i: p.account for i, p in inputs.principals.items()},
+                                    {i: p.kind for i, p in inputs.principals.items()})
     second = evaluate_rules(tuple(r for r in rules if r.is_reach_dependent), replace(inputs, reachable=reachable))
     return first + second + contains, set_nodes
 

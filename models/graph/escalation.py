@@ -272,9 +272,9 @@ class EscalationInputs:
         principals already control their account).
     principal_sets: (account, kind) -> its ``PrincipalSet``: a source that holds
         a rule's actions on every member alike gets one edge to the set.
-    reachable: (identity id, account) -> the principals of that account it
-        reaches through the edges found so far (never itself), in id order;
-        needed by reach-dependent rules only.
+    reachable: (identity id, account, kind or None) -> the principals of that
+        account (and kind) it reaches through the edges found so far (never
+        itself), in id order; needed by reach-dependent rules only.
     """
 
     principals: dict[str, Principal]
@@ -285,7 +285,7 @@ class EscalationInputs:
     workloads: tuple[Workload, ...] | None = None
     skipped_sources: frozenset[str] = frozenset()
     principal_sets: dict[tuple[str, str], PrincipalSet] = field(default_factory=dict)
-    reachable: Callable[[str, str | None], Iterable[str]] | None = None
+    reachable: Callable[[str, str | None, str | None], Iterable[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,11 +358,12 @@ def _set_target(rule: EscalationRule, source: Principal, inputs: EscalationInput
     return _Target(group.pattern, group.set_id, label), min(answers)
 
 
-def _reached_principals(source: Principal, inputs: EscalationInputs) -> Iterator[Principal]:
-    """The source first, then the same-account principals it reaches, by id (read lazily: a rule stops at the
-    first that gives it an unconditional edge)."""
-    yield source
-    for reached_id in inputs.reachable(source.identity_id, source.account) if inputs.reachable else ():
+def _reached_principals(source: Principal, inputs: EscalationInputs, kind: str | None = None) -> Iterator[Principal]:
+    """The source first, then the same-account principals it reaches, by id, of ``kind`` when given (read
+    lazily: a rule stops at the first that gives it an unconditional edge)."""
+    if kind is None or source.kind == kind:
+        yield source
+    for reached_id in inputs.reachable(source.identity_id, source.account, kind) if inputs.reachable else ():
         yield inputs.principals[reached_id]
 
 
@@ -373,7 +374,7 @@ def _subject_label(subject: Principal, source: Principal) -> str:
 def _principal_policy_targets(rule: EscalationRule, source: Principal, inputs: EscalationInputs) -> Iterator[_Target]:
     if source.account is None:
         return
-    for subject in _reached_principals(source, inputs):
+    for subject in _reached_principals(source, inputs, rule.target_principal_kind):
         if subject.kind == rule.target_principal_kind:
             yield _Target(subject.identity_id, admin_node_id(source.account), f"full control of {source.account}",
                           subject.identity_id, _subject_label(subject, source))

@@ -122,17 +122,21 @@ def test_the_graph_of_a_summary_is_the_graph_of_its_grants():
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=25))
-def test_what_a_node_reaches_in_an_account_from_one_walk_equals_a_networkx_search(pairs):
-    # n0..n5 are principals of accounts "0", "1" and "2" (by number mod 3), n6 and n7 are not counted
+def test_what_a_node_reaches_in_an_account_and_of_a_kind_from_one_walk_equals_a_networkx_search(pairs):
+    # n0..n5 are principals of accounts "0", "1" and "2" (by number mod 3), users and roles by turns; n6 and n7
+    # are not counted
     named = [(f"n{a}", f"n{b}") for a, b in pairs]
     account_of = {f"n{i}": str(i % 3) for i in range(6)}
-    reached = _reached_in_account(named, account_of)
+    kind_of = {f"n{i}": ("user", "role")[i % 2] for i in range(6)}
+    reached = _reached_in_account(named, account_of, kind_of)
     graph = nx.DiGraph(named)
     for node in [f"n{i}" for i in range(9)]:
         descendants = nx.descendants(graph, node) if node in graph else set()
         for account in ("0", "1", "2", "3"):
             expected = sorted(n for n in descendants if account_of.get(n) == account)
             assert list(reached(node, account)) == expected
+            for kind in ("user", "role", "group"):
+                assert list(reached(node, account, kind)) == [n for n in expected if kind_of[n] == kind]
 
 
 def test_no_summaries_combine_into_an_empty_summary_that_builds_a_graph_without_access():
