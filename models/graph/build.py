@@ -53,7 +53,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import networkx as nx
 import polars as pl
@@ -329,9 +329,9 @@ def _workloads(workloads: pl.DataFrame | None) -> tuple[Workload, ...] | None:
 def _reached_in_account(pairs: Iterable[tuple[str, str]], account_of: dict[str, str | None],
                         kind_of: dict[str, str] | None = None) -> Callable[..., Iterator[str]]:
     """The nodes of one account (and of one kind, when asked) that a node reaches (never the node itself), in
-    id order; only nodes named in ``account_of`` count. One walk of the graph's condensation (sinks first) gives each component's reach as a
-    bitset of its members' and its successors': a search per node costs the whole graph each time once
-    escalation edges make it dense. Bits run by account, then id, so one account's nodes are one slice of the
+    id order; only nodes named in ``account_of`` count. One walk of the graph's condensation (sinks first)
+    gives each component's reach as a bitset of its members' and its successors': a search per node costs
+    the whole graph each time once escalation edges make it dense. Bits run by account, then id, so one account's nodes are one slice of the
     bitset, and a rule that stops at its first target never decodes the rest."""
     successors: dict[str, list[str]] = {}
     for u, v in pairs:
@@ -444,13 +444,16 @@ class _KnownArns:
 
     def __init__(self) -> None:
         self.account: dict[str, str | None] = {}
-        self._sorted: list[str] | None = None
-        self._position: dict[str, int] = {}
+
+    @cached_property
+    def _sorted(self) -> list[str]:
+        return sorted(self.account)
+
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {arn: i for i, arn in enumerate(self.account)}
 
     def starting_with(self, prefix: str) -> list[str]:
-        if self._sorted is None:
-            self._sorted = sorted(self.account)
-            self._position = {arn: i for i, arn in enumerate(self.account)}
         if not prefix:
             return self._sorted
         end = prefix[:-1] + chr(ord(prefix[-1]) + 1)

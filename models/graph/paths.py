@@ -65,7 +65,7 @@ DEFAULT_MAX_HOPS = 6
 DEFAULT_MAX_PATHS_PER_IDENTITY = 50
 
 
-def _simple_paths(sub: nx.DiGraph, source: str, hops_to_admin: dict[str, int], admins: frozenset[str],
+def _simple_paths(steps: dict[str, list[tuple[str, int]]], source: str, hops_to_admin: dict[str, int], admins: frozenset[str],
                   max_hops: int) -> Iterator[list[str]]:
     """Simple paths from ``source`` ending at an admin node, at most ``max_hops`` hops, depth first.
 
@@ -74,7 +74,7 @@ def _simple_paths(sub: nx.DiGraph, source: str, hops_to_admin: dict[str, int], a
     fits in the hops left, so every branch walked ends in a path.
     """
     path, on_path, hops_at = [source], {source}, [0]
-    stack = [iter(_ordered_successors(sub, source))]
+    stack = [iter(steps.get(source, ()))]
     while stack:
         step = next(stack[-1], None)
         if step is None:
@@ -91,22 +91,13 @@ def _simple_paths(sub: nx.DiGraph, source: str, hops_to_admin: dict[str, int], a
         hops_at.append(hops)
         if child in admins:
             yield list(path)
-        stack.append(iter(_ordered_successors(sub, child)))
+        stack.append(iter(steps.get(child, ())))
 
 
-def _ordered_successors(sub: nx.DiGraph, node: str) -> list[tuple[str, int]]:
-    """A node's successors by id, each with the hops its step adds (sorted once per node: a principal set has
-    every member of its kind as a successor, visited by many searches)."""
-    data = sub.nodes[node]
-    if "ordered" not in data:
-        data["ordered"] = sorted((v, d["hops"]) for v, d in sub.adj[node].items())
-    return data["ordered"]
-
-
-def _identity_paths(sub: nx.DiGraph, identity_id: str, shortest: tuple[str, ...], hops: dict[str, int],
+def _identity_paths(steps: dict[str, list[tuple[str, int]]], identity_id: str, shortest: tuple[str, ...], hops: dict[str, int],
                     admins: frozenset[str], max_hops: int, max_paths: int) -> list[list[str]]:
     found = [list(shortest)] if hops[identity_id] <= max_hops else []
-    others = (p for p in _simple_paths(sub, identity_id, hops, admins, max_hops) if tuple(p) != shortest)
+    others = (p for p in _simple_paths(steps, identity_id, hops, admins, max_hops) if tuple(p) != shortest)
     found += islice(others, max(0, max_paths - len(found)))
     return sorted(found, key=lambda p: (p != list(shortest), len(p), p))
 
@@ -156,18 +147,21 @@ def escalation_paths(permission_graph: PermissionGraph, max_hops: int = DEFAULT_
     """
     graph = permission_graph.graph
     routes = permission_graph.admin_routes
-    sub = nx.DiGraph()
-    sub.add_edges_from(
-        (u, v, {"hops": hop_count(t)}) for u, v, t in graph.edges(data="edge_type")
-        if t in DELEGATION_EDGE_TYPES and u in routes and v in routes
-    )
+    # each node's steps (successor, hops it adds) by id, sorted once: a principal set has every member of its
+    # kind as a successor, and many searches pass through it
+    steps: dict[str, list[tuple[str, int]]] = {}
+    for u, v, t in graph.edges(data="edge_type"):
+        if t in DELEGATION_EDGE_TYPES and u in routes and v in routes:
+            steps.setdefault(u, []).append((v, hop_count(t)))
+    for successors in steps.values():
+        successors.sort()
     admins = frozenset(n for n in routes if graph.nodes[n]["node_type"] == ADMIN)
     hops = {n: route.hops for n, route in routes.items()}
     paths: list[list[str]] = []
     shortest: list[bool] = []
     for identity_id in sorted(n for n in routes if graph.nodes[n]["node_type"] == IDENTITY):
         best = routes[identity_id].path
-        for path in _identity_paths(sub, identity_id, best, hops, admins, max_hops, max_paths_per_identity):
+        for path in _identity_paths(steps, identity_id, best, hops, admins, max_hops, max_paths_per_identity):
             paths.append(path)
             shortest.append(tuple(path) == best)
     if not paths:

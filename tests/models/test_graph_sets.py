@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.graph import blast_radius, build_graph, combine, summarize_grants
-from models.graph.build import _reached_in_account
+from models.graph.build import _KnownArns, _reached_in_account
 from models.graph.model import CAN_ACCESS, RESOURCE_SET
 from tests.models.test_graph_factories import ACCOUNT, OTHER_ACCOUNT, allow, arn, graph_of, policy, role, scenario, user
 
@@ -145,3 +145,11 @@ def test_no_summaries_combine_into_an_empty_summary_that_builds_a_graph_without_
     assert [f.height for f in empty._frames()] == [0, 0, 0, 0]
     graph = build_graph(s.identities, s.group_memberships, empty, resources=s.resources)
     assert access_edges(graph) == {} and graph.resource_set_members.height == 0
+
+
+def test_a_scope_of_several_exact_arns_matches_them_in_the_resources_order():
+    known = _KnownArns()
+    known.account.update({"arn:aws:s3:::b/y": None, "arn:aws:s3:::b/x": None, "arn:aws:s3:::c": None})
+    assert known.matched_by("=arn:aws:s3:::b/x\x1farn:aws:s3:::b/y") == ["arn:aws:s3:::b/y", "arn:aws:s3:::b/x"]
+    assert known.matched_by("=arn:aws:s3:::b/*") == ["arn:aws:s3:::b/y", "arn:aws:s3:::b/x"]
+    assert known.matched_by("!arn:aws:s3:::b/*") == ["arn:aws:s3:::c"]
