@@ -58,6 +58,7 @@ from functools import cached_property, lru_cache
 import networkx as nx
 import polars as pl
 
+from models.collector import gc_paused
 from models.graph.components import bits_at, condense
 from models.graph.capabilities import Access, Capabilities, NO_CAPABILITIES, build_capabilities
 from models.graph.escalation import (
@@ -718,6 +719,11 @@ def build_graph(
     workloads: pl.DataFrame | None = None,
 ) -> PermissionGraph:
     """The permission graph of the inputs (see the module docstring for inputs, edges and limits)."""
+    with gc_paused():  # millions of small objects, all alive until the graph goes
+        return _build_graph(identities, group_memberships, grants, resources, used_edges, workloads)
+
+
+def _build_graph(identities, group_memberships, grants, resources, used_edges, workloads) -> PermissionGraph:
     summary = grants if isinstance(grants, GrantSummary) else summarize_grants(grants)
     principals, nodes, findings = _principals(identities)
     capabilities = build_capabilities(summary.rule_rows, graph_actions())

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import networkx as nx
 import polars as pl
 
+from models.collector import gc_paused
 from models.graph.components import bits_at, condense
 from models.graph.model import ADMIN, CAN_ACCESS, DELEGATION_EDGE_TYPES, IDENTITY, PermissionGraph
 from models.graph.scoring import SENSITIVE_TIERS, TIER_WEIGHTS, access_weight, blast_radius_score
@@ -210,6 +211,11 @@ def _component_reach(delegation: _Delegation, graph: nx.DiGraph, index: _Index):
 
 def blast_radius(permission_graph: PermissionGraph) -> pl.DataFrame:
     """One row per identity (``BLAST_RADIUS_SCHEMA``), sorted by ``identity_id``; see the module docstring."""
+    with gc_paused():  # a bitset and a row per component, none of them garbage before the end
+        return _blast_radius(permission_graph)
+
+
+def _blast_radius(permission_graph: PermissionGraph) -> pl.DataFrame:
     graph = permission_graph.graph
     delegation = _delegation_of(graph)
     index = _Index(graph, delegation)

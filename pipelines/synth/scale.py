@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from models.collector import gc_paused
 from pipelines.synth import formats as fmt
 from pipelines.synth.scale_org import (
     CALLS,
@@ -53,7 +54,6 @@ from pipelines.synth.scale_org import (
     Organisation,
     Workload,
     build_organisation,
-    gc_paused,
     inventory_rows,
     write_iam,
 )

@@ -20,16 +20,15 @@ entries by the sample's builders, so both organisations are exported the same wa
 
 from __future__ import annotations
 
-import gc
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from models.collector import gc_paused
 from pipelines.synth import formats as fmt
 from pipelines.synth.sample import (
     AWS_MANAGED,
@@ -328,19 +327,6 @@ class Organisation:
 
 
 # --- building the organisation ----------------------------------------------------------
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cycle collector while building many small acyclic objects: it would
-    otherwise walk them all again and again (a third of the generator's time)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _account_ids(rng: random.Random, count: int) -> tuple[str, ...]:
