@@ -503,6 +503,8 @@ def evaluate_rules(rules: tuple[EscalationRule, ...], inputs: EscalationInputs) 
                     found[(source.identity_id, target.edge_target_id, rule.code)] = _edge(
                         rule, source, target, min(service_access, access), actions)
                 continue
+            # a source allowed every action everywhere gets the same answer for every target: skip the matching
+            everywhere = all(caps.has_everything(a) for a in rule.actions_on_target)
             for target in _TARGETS[rule.target_kind](rule, source, inputs):
                 key = (source.identity_id, target.edge_target_id, rule.code)
                 if key in found and not found[key].is_conditional:
@@ -510,7 +512,8 @@ def evaluate_rules(rules: tuple[EscalationRule, ...], inputs: EscalationInputs) 
                     if rule.target_kind in _ONE_EDGE_PER_SOURCE:
                         break
                     continue
-                access = min(service_access, target.floor, caps.all_of(rule.actions_on_target, target.arn))
+                on_target = Access.ALLOWED if everywhere else caps.all_of(rule.actions_on_target, target.arn)
+                access = min(service_access, target.floor, on_target)
                 if access == Access.NONE or (key in found and access == Access.CONDITIONAL):
                     continue
                 found[key] = _edge(rule, source, target, access, actions)
