@@ -47,6 +47,7 @@ identity policies in other accounts (a grant reaches its own account).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from bisect import bisect_left
@@ -54,6 +55,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from functools import cached_property, lru_cache
+from heapq import heappop, heappush
 
 import networkx as nx
 import polars as pl
@@ -641,22 +643,46 @@ def edge_cost(edge_type: str, is_conditional: bool) -> float:
 
 
 def admin_routes(graph: nx.DiGraph, admin_nodes: list[str]) -> dict[str, AdminRoute]:
-    """Shortest route of every node to an admin node: one multi-source search on the reversed delegation graph."""
-    reversed_delegation = nx.DiGraph()
-    reversed_delegation.add_nodes_from(admin_nodes)
-    reversed_delegation.add_edges_from(
-        (v, u, {"cost": edge_cost(d["edge_type"], d["is_conditional"]), "hops": hop_count(d["edge_type"])})
-        for u, v, d in graph.edges(data=True)
-        if d["edge_type"] in DELEGATION_EDGE_TYPES
-    )
+    """Shortest route of every node to an admin node: one multi-source Dijkstra from the admin nodes, walking
+    delegation edges backwards.
+
+    Ties are broken as networkx's ``multi_source_dijkstra`` on the reversed graph breaks them, so routes do not
+    depend on which of the two searched: nodes are settled in order of (distance, order pushed), an edge is
+    followed in the graph's edge order, and only a strictly shorter way replaces a node's route. It is ours
+    because that search copied a whole path for every node it reached and needed a reversed copy of the graph.
+    """
     if not admin_nodes:
         return {}
-    _, paths = nx.multi_source_dijkstra(reversed_delegation, admin_nodes, weight="cost")
-    return {
-        node: AdminRoute(sum(reversed_delegation.edges[u, v]["hops"] for u, v in zip(path, path[1:])),
-                         tuple(reversed(path)))
-        for node, path in paths.items()
-    }
+    into: dict[str, list[tuple[str, float, int]]] = defaultdict(list)
+    for u, v, d in graph.edges(data=True):
+        if d["edge_type"] in DELEGATION_EDGE_TYPES:
+            into[v].append((u, edge_cost(d["edge_type"], d["is_conditional"]), hop_count(d["edge_type"])))
+    settled: dict[str, float] = {}
+    best = dict.fromkeys(admin_nodes, 0.0)
+    toward: dict[str, tuple[str, int]] = {}  # node -> (next node on its route, hops of that step)
+    pushed = itertools.count()
+    fringe = [(0.0, next(pushed), node) for node in best]
+    while fringe:
+        distance, _, v = heappop(fringe)
+        if v in settled:
+            continue
+        settled[v] = distance
+        for u, cost, hops in into.get(v, ()):
+            if u in settled:
+                continue
+            if u not in best or distance + cost < best[u]:
+                best[u] = distance + cost
+                heappush(fringe, (distance + cost, next(pushed), u))
+                toward[u] = (v, hops)
+    routes: dict[str, AdminRoute] = {}
+    for node in settled:  # settled in order of distance: a node's next step has its route already
+        if node in toward:
+            step, hops = toward[node]
+            onward = routes[step]
+            routes[node] = AdminRoute(onward.hops + hops, (node, *onward.path))
+        else:
+            routes[node] = AdminRoute(0, (node,))
+    return routes
 
 
 def _edge_rows(edges: list[Edge], used: list[bool | None], flagged: set[tuple[str, str]],
