@@ -77,6 +77,9 @@ class Capabilities:
     # action key -> whether an unconditional statement allows it everywhere and nothing denies it: then every
     # ARN's answer is known without matching (most graph questions, at scale, are asked of such grants)
     _everywhere: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+    # action key -> {ARN: answer}. Identities with the same scopes for an action share one (``build_capabilities``):
+    # at scale most questions were asked before, of another holder of the same policy.
+    _answers: dict[str, dict[str, Access]] = field(default_factory=dict, compare=False, repr=False)
 
     def _allowed_everywhere(self, key: str) -> bool:
         if key not in self._everywhere:
@@ -94,8 +97,19 @@ class Capabilities:
         key = action_key(action)
         if self._allowed_everywhere(key):
             return Access.ALLOWED
+        if not self.allows.get(key):
+            return Access.NONE
+        answers = self._answers.get(key)
+        if answers is None:
+            answers = self._answers[key] = {}
+        answer = answers.get(arn)
+        if answer is None:
+            answer = answers[arn] = self._matched(key, arn)
+        return answer
+
+    def _matched(self, key: str, arn: str) -> Access:
         best = max(
-            (access_of(is_conditional=s.is_conditional) for s in self.allows.get(key, ()) if s.matches(arn)),
+            (access_of(is_conditional=s.is_conditional) for s in self.allows[key] if s.matches(arn)),
             default=Access.NONE,
         )
         for deny in self.denies.get(key, ()) if best else ():
@@ -155,13 +169,15 @@ def build_capabilities(grants: pl.DataFrame, actions: Iterable[str]) -> dict[str
         scope = Scope(tuple(patterns), is_not_resource, is_conditional)
         scope = shared.setdefault(scope, scope)
         (allows if effect == "Allow" else denies)[identity_id][key].append(scope)
-    return {
-        identity_id: Capabilities(
-            allows={k: tuple(v) for k, v in allows.get(identity_id, {}).items()},
-            denies={k: tuple(v) for k, v in denies.get(identity_id, {}).items()},
-        )
-        for identity_id in sorted(set(allows) | set(denies))
-    }
+    answers: dict[tuple[tuple[Scope, ...], tuple[Scope, ...]], dict[str, Access]] = {}
+
+    def capabilities_of(identity_id: str) -> Capabilities:
+        allowed = {k: tuple(v) for k, v in allows.get(identity_id, {}).items()}
+        denied = {k: tuple(v) for k, v in denies.get(identity_id, {}).items()}
+        shared = {k: answers.setdefault((scopes, denied.get(k, ())), {}) for k, scopes in allowed.items()}
+        return Capabilities(allows=allowed, denies=denied, _answers=shared)
+
+    return {identity_id: capabilities_of(identity_id) for identity_id in sorted(set(allows) | set(denies))}
 
 
 def full_access_identities(grants: pl.DataFrame) -> dict[str, bool]:
