@@ -203,9 +203,6 @@ class _AssumeRoleIndex:
             if identity_id in principals and caps.holds(ASSUME_ROLE):
                 holders[principals[identity_id].account].append(identity_id)
         self.holders = {a: tuple(sorted(v)) for a, v in holders.items()}
-        # most holders may assume any role: their answer needs no matching against each role's ARN
-        self.assume_anywhere = frozenset(
-            i for ids in self.holders.values() for i in ids if capabilities[i].has_everything(ASSUME_ROLE))
         self.by_role_name = {
             role_name_key(p.account, p.name): p.identity_id for p in principals.values() if p.kind == "role" and p.account
         }
@@ -220,8 +217,6 @@ class _AssumeRoleIndex:
         return frozenset({caller.identity_id, role_name_key(caller.account or "", caller.name)})
 
     def permission(self, caller_id: str, role: Principal) -> Access:
-        if caller_id in self.assume_anywhere:
-            return Access.ALLOWED
         return self.capabilities.get(caller_id, NO_CAPABILITIES).on(ASSUME_ROLE, role.identity_id)
 
 

@@ -49,14 +49,9 @@ class Scope:
     patterns: tuple[str, ...]
     is_not_resource: bool
     is_conditional: bool
-    # ARN -> whether a pattern matches it. Identities holding the same policy share one Scope
-    # (``build_capabilities``) and ask it about the same ARNs: each is matched once.
-    _hits: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def matches(self, arn: str) -> bool:
-        hit = self._hits.get(arn)
-        if hit is None:
-            hit = self._hits[arn] = any(resource_matches(p, arn) for p in self.patterns)
+        hit = any(resource_matches(p, arn) for p in self.patterns)
         return not hit if self.is_not_resource else hit
 
     def covers(self, pattern: str) -> bool:
@@ -164,10 +159,8 @@ def build_capabilities(grants: pl.DataFrame, actions: Iterable[str]) -> dict[str
     )
     allows: dict[str, dict[str, list[Scope]]] = defaultdict(lambda: defaultdict(list))
     denies: dict[str, dict[str, list[Scope]]] = defaultdict(lambda: defaultdict(list))
-    shared: dict[Scope, Scope] = {}
     for identity_id, key, effect, _, _, _, is_not_resource, is_conditional, patterns in rows.iter_rows():
         scope = Scope(tuple(patterns), is_not_resource, is_conditional)
-        scope = shared.setdefault(scope, scope)
         (allows if effect == "Allow" else denies)[identity_id][key].append(scope)
     answers: dict[tuple[tuple[Scope, ...], tuple[Scope, ...]], dict[str, Access]] = {}
 

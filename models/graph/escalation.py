@@ -503,7 +503,7 @@ def evaluate_rules(rules: tuple[EscalationRule, ...], inputs: EscalationInputs) 
                     found[(source.identity_id, target.edge_target_id, rule.code)] = _edge(
                         rule, source, target, min(service_access, access), actions)
                 continue
-            # a source allowed every action everywhere gets the same answer for every target: skip the matching
+            # a source allowed every action everywhere, undenied, gets the same answer for every target: no need to ask
             everywhere = all(caps.has_everything(a) for a in rule.actions_on_target)
             for target in _TARGETS[rule.target_kind](rule, source, inputs):
                 key = (source.identity_id, target.edge_target_id, rule.code)
