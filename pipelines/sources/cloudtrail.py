@@ -194,9 +194,9 @@ def read_checked(con, batch: list[ReadPlan], scratch_dir: Path) -> None:
     )
     con.register("cloudtrail_batch_files", files)
     try:
-        packed = _pack(batch, scratch_dir)
+        packed, longest_line = _pack(batch, scratch_dir)
         try:
-            run_sql(con, "landing/cloudtrail_read", files=[str(packed)])
+            run_sql(con, "landing/cloudtrail_read", files=[str(packed)], max_object_size=object_size_for(longest_line))
         finally:
             packed.unlink(missing_ok=True)
     finally:
@@ -305,19 +305,34 @@ def records_array(content: bytes) -> bytes:
     return body[start.end() : -1]
 
 
-def _pack(batch: list[ReadPlan], scratch_dir: Path) -> Path:
-    """One JSON Lines file for the whole batch: a line per source, ``{"_f": <read path>, "_r": [records]}``.
+def _pack(batch: list[ReadPlan], scratch_dir: Path) -> tuple[Path, int]:
+    """One JSON Lines file for the whole batch, a line per source, ``{"_f": <read path>, "_r": [records]}``;
+    and the length of its longest line.
 
     Bytes are joined, never parsed: an array file's text goes in as it is; JSON Lines become an array
     whose blank lines are null, so that record numbers stay line numbers.
     """
     target = scratch_dir / f"packed-{batch[0].source.key}-{len(batch)}.jsonl"
+    longest = 0
     with target.open("wb") as out:
         for plan in batch:
             name = json.dumps(str(plan.read_path)).encode()
             for offset, records in _record_slices(plan):
-                out.write(b'{"_f":' + name + b',"_o":' + str(offset).encode() + b',"_r":' + records + b"}\n")
-    return target
+                line = b'{"_f":' + name + b',"_o":' + str(offset).encode() + b',"_r":' + records + b"}\n"
+                out.write(line)
+                longest = max(longest, len(line))
+    return target, longest
+
+
+# DuckDB's JSON reader sizes its buffers by the largest object it allows (it reads lines of up to twice that),
+# and fewer, larger buffers leave a core idle: a batch of 2,776 CloudTrail files (300k events) read in 1.80 s
+# allowing 64 MiB, 1.05 s allowing 16 MiB, no faster below. A batch allows more only when a line needs it.
+SMALLEST_OBJECT_LIMIT = 16 * 2**20
+
+
+def object_size_for(longest_line: int) -> int:
+    """The ``maximum_object_size`` for a packed file whose longest line is ``longest_line`` bytes."""
+    return max(SMALLEST_OBJECT_LIMIT, 1 << longest_line.bit_length())
 
 
 PACKED_LINES_PER_SLICE = 10_000

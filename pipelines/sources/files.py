@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from isal import igzip, igzip_lib
 
 GZIP_MAGIC = b"\x1f\x8b"
 HEAD_BYTES = 64 * 1024
@@ -94,11 +95,9 @@ def read_head(source: SourceFile, size: int = HEAD_BYTES) -> bytes:
 def read_content(source: SourceFile) -> bytes:
     """The whole content, decompressed; raises UnreadableFile naming what went wrong."""
     try:
-        if source.is_gzip:
-            with gzip.open(source.path, "rb") as handle:
-                return handle.read()
-        return source.path.read_bytes()
+        content = source.path.read_bytes()
+        return igzip.decompress(content) if source.is_gzip else content
     except EOFError as error:
         raise UnreadableFile(f"truncated gzip: {error}") from error
-    except (OSError, zlib.error) as error:
+    except (OSError, igzip_lib.IsalError) as error:
         raise UnreadableFile(f"unreadable file: {error}") from error

@@ -12,7 +12,7 @@ WITH packed AS (
     FROM read_json(
         $files,
         format = 'newline_delimited',
-        maximum_object_size = 67108864,
+        maximum_object_size = $max_object_size,
         columns = {
             _f: 'VARCHAR',
             _o: 'BIGINT',

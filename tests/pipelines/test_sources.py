@@ -1,6 +1,8 @@
 """Readers on tiny hand-written inputs: detection by content, exact landed rows, quarantine with reasons."""
 
 import gzip
+import hashlib
+import json
 from pathlib import Path
 
 import duckdb
@@ -8,7 +10,7 @@ import polars as pl
 import pytest
 
 from pipelines.sources import detect, landing
-from pipelines.sources.cloudtrail import records_array
+from pipelines.sources.cloudtrail import SMALLEST_OBJECT_LIMIT, object_size_for, records_array
 from pipelines.sources.files import describe_file
 from tests.conftest import write_json, write_lines
 from tests.factories import (
@@ -147,6 +149,11 @@ def test_cloudtrail_files_land_every_record_or_quarantine_it(tmp_path):
     write_json(root / "b.json.gz", {"Records": [event("e2")]}, gz=True)  # e2 delivered twice
     good = gzip.compress(b'{"Records": [' + b'{"eventID": "t1"}' * 1, mtime=0)
     (root / "truncated.json.gz").write_bytes(good[: len(good) // 2])
+    # Past the head that recognises the file (its first 64 KB), the trailer's CRC-32 fails
+    records = [event(hashlib.sha256(str(n).encode()).hexdigest()) for n in range(3_000)]
+    damaged = bytearray(gzip.compress(json.dumps({"Records": records}).encode(), mtime=0))
+    damaged[-8] ^= 0xFF
+    (root / "damaged.json.gz").write_bytes(bytes(damaged))
     (root / "malformed.json").write_text('{"Records": [{"eventID": "m1", ')
     write_lines(
         tmp_path / "in" / "lake.jsonl",
@@ -159,6 +166,7 @@ def test_cloudtrail_files_land_every_record_or_quarantine_it(tmp_path):
         "a.json.gz": (2, 1, "partial"),
         "b.json.gz": (1, 0, "loaded"),
         "truncated.json.gz": (0, 1, "failed"),
+        "damaged.json.gz": (0, 1, "failed"),
         "malformed.json": (0, 1, "failed"),
         "lake.jsonl": (1, 2, "partial"),
     }
@@ -166,6 +174,7 @@ def test_cloudtrail_files_land_every_record_or_quarantine_it(tmp_path):
     assert reasons == {
         ("a.json.gz", "record 3", "missing required field eventTime"),
         ("truncated.json.gz", None, "truncated gzip"),
+        ("damaged.json.gz", None, "unreadable file"),
         ("malformed.json", None, "malformed JSON, file not loaded"),
         ("lake.jsonl", "line 2", "malformed JSON"),
         ("lake.jsonl", "line 3", "eventTime is not a timestamp"),
@@ -175,6 +184,26 @@ def test_cloudtrail_files_land_every_record_or_quarantine_it(tmp_path):
     lake = landed.filter(pl.col("event_id") == "l1").row(0, named=True)
     assert lake["record_position"] == "line 1"
     assert lake["source_key"] == outcomes["lake.jsonl"].source.key
+
+
+def test_the_json_reader_allows_16_mib_objects_unless_a_packed_line_is_longer():
+    assert SMALLEST_OBJECT_LIMIT == 16 * 2**20
+    assert object_size_for(0) == object_size_for(170_000) == object_size_for(2**24 - 1) == 2**24
+    assert object_size_for(2**24) == object_size_for(2**25 - 1) == 2**25
+    assert object_size_for(40 * 2**20) == 2**26
+
+
+def test_a_cloudtrail_file_past_the_smallest_object_limit_lands_whole(tmp_path):
+    root = tmp_path / "in" / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2026" / "11" / "20"
+    # DuckDB reads lines of up to twice the limit it is given; 9,000 records of 4 kB are one 37 MB line packed
+    padding = "x" * 4_000
+    records = [event(f"big-{n}") | {"userAgent": padding} for n in range(9_000)]
+    write_json(root / "big.json.gz", {"Records": records}, gz=True)
+    con, landing_dir, outcomes = land_all(tmp_path, tmp_path / "in")
+    assert outcomes["big.json.gz"].source.size_bytes < SMALLEST_OBJECT_LIMIT
+    assert (outcomes["big.json.gz"].records_loaded, outcomes["big.json.gz"].records_quarantined) == (9_000, 0)
+    landed = read_landed(con, landing_dir, "cloudtrail/**/*.parquet")
+    assert landed.height == 9_000 and landed["user_agent"].str.len_chars().min() == 4_000
 
 
 def test_inventory_rows_with_bad_values_are_quarantined_by_line(tmp_path):
