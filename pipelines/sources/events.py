@@ -167,8 +167,10 @@ def _rebuild_days(
     token = hashlib.sha256("|".join(plan.digest for plan in batch).encode()).hexdigest()[:20]
     target = events_dir / f"batch-{token}"
     events_dir.mkdir(parents=True, exist_ok=True)
+    # Rows keep the landing's order (by source file, so by account, region and delivery time): sorting a day by
+    # event time cost a fifth of this write (244k events: 1.09 s against 0.88) and a day is one file anyway.
     con.execute(
-        "COPY (SELECT * EXCLUDE (copy_number) FROM day_events WHERE copy_number = 1 ORDER BY event_time, event_id) "
+        "COPY (SELECT * EXCLUDE (copy_number) FROM day_events WHERE copy_number = 1) "
         f"TO {_quoted(target)} (FORMAT parquet, PARTITION_BY (event_day), WRITE_PARTITION_COLUMNS true, OVERWRITE true)"
     )
     for day in days:

@@ -10,12 +10,14 @@ WITH named AS (
             WHEN event_source = 'sts.amazonaws.com' AND event_name LIKE 'AssumeRole%'
                 THEN json_extract_string(request_parameters, '$.roleArn')
         END AS assumed_role_arn,
-        regexp_extract_all(
-            coalesce(request_parameters::VARCHAR, ''),
+        -- most requests name no role: the regular expression runs only on those that hold ':role/'
+        CASE WHEN contains(request_parameters::VARCHAR, ':role/') THEN regexp_extract_all(
+            request_parameters::VARCHAR,
             '"(?:role|roleArn|RoleArn|executionRoleArn|taskRoleArn|serviceRole|ExecutionRoleArn|iamRoleArn)"\s*:\s*"(arn:aws[a-z-]*:iam::[0-9]+:role/[^"]+)"',
             1
-        ) AS passed_role_arns,
-        json_extract_string(request_parameters, '$.functionName') AS function_name,
+        ) ELSE [] END AS passed_role_arns,
+        CASE WHEN event_source = 'lambda.amazonaws.com'
+             THEN json_extract_string(request_parameters, '$.functionName') END AS function_name,
         aws_region,
         account
     FROM day_events

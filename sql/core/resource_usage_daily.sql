@@ -9,7 +9,8 @@ WITH touched AS (
         event_type,
         list_distinct(list_concat(
             resources,
-            regexp_extract_all(coalesce(request_parameters::VARCHAR, ''), '"(arn:aws[a-zA-Z-]*:[^"]+)"', 1)
+            CASE WHEN contains(request_parameters::VARCHAR, '"arn:aws')
+                 THEN regexp_extract_all(request_parameters::VARCHAR, '"(arn:aws[a-zA-Z-]*:[^"]+)"', 1) ELSE [] END
         )) AS arns
     FROM day_events
     WHERE copy_number = 1 AND is_success
