@@ -22,18 +22,30 @@ WITH named AS (
         account
     FROM day_events
     WHERE copy_number = 1 AND is_success AND identity_id IS NOT NULL
+),
+moves AS (
+    -- a row per role moved to: the assumed role, else each role named in the request (an unnest in the select
+    -- list of the few rows that name one; a lateral join over every row cost 8x the rest of the query)
+    SELECT
+        event_day,
+        identity_id,
+        event_source,
+        event_name,
+        CASE WHEN assumed_role_arn IS NOT NULL THEN 'assumed' ELSE 'passed' END AS move,
+        unnest(CASE WHEN assumed_role_arn IS NOT NULL THEN [assumed_role_arn] ELSE passed_role_arns END) AS role_arn,
+        CASE WHEN event_source = 'lambda.amazonaws.com' AND function_name IS NOT NULL
+             THEN 'arn:aws:lambda:' || aws_region || ':' || account || ':function:' || function_name END AS workload_arn
+    FROM named
+    WHERE assumed_role_arn IS NOT NULL OR len(passed_role_arns) > 0
 )
 SELECT
     event_day AS day,
     identity_id,
     event_source,
     event_name,
-    CASE WHEN assumed_role_arn IS NOT NULL THEN 'assumed' ELSE 'passed' END AS move,
-    coalesce(assumed_role_arn, passed_role_arn) AS role_arn,
-    CASE WHEN event_source = 'lambda.amazonaws.com' AND function_name IS NOT NULL
-         THEN 'arn:aws:lambda:' || aws_region || ':' || account || ':function:' || function_name END AS workload_arn,
+    move,
+    role_arn,
+    workload_arn,
     count(*) AS event_count
-FROM named
-LEFT JOIN unnest(CASE WHEN assumed_role_arn IS NULL THEN passed_role_arns ELSE [NULL] END) AS p(passed_role_arn) ON true
-WHERE coalesce(assumed_role_arn, passed_role_arn) IS NOT NULL
+FROM moves
 GROUP BY ALL

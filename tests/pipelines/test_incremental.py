@@ -204,3 +204,38 @@ def test_chunks_are_cut_by_files_and_by_bytes_on_disk(monkeypatch):
     # three files at most; a file that would pass 100 bytes starts a chunk; one over 100 is a chunk of its own
     assert sizes == [[10, 10, 10], [10, 60], [50], [500], [1]]
     assert chunks_of([]) == []
+
+
+def test_the_delegation_rollup_counts_each_role_assumed_or_passed_once_per_call(tmp_path):
+    role_arn = "arn:aws:iam::111122223333:role/{}".format
+    records = [
+        event("a1", identity=BOT, source="sts.amazonaws.com", name="AssumeRole",
+              request={"roleArn": role_arn("reader"), "roleSessionName": "s"}),
+        event("a2", identity=BOT, source="sts.amazonaws.com", name="AssumeRole",
+              request={"roleArn": role_arn("reader"), "roleSessionName": "s"}),
+        event("p1", identity=BOT, source="lambda.amazonaws.com", name="CreateFunction20150331",
+              request={"functionName": "triage", "role": role_arn("lambda-exec")}),
+        event("p2", identity=BOT, source="ecs.amazonaws.com", name="RegisterTaskDefinition",
+              request={"taskRoleArn": role_arn("task"), "executionRoleArn": role_arn("exec"),
+                       "family": "arn:aws:iam::111122223333:role/not-a-role-key"}),
+        event("f1", identity=BOT, source="sts.amazonaws.com", name="AssumeRole", error="AccessDenied",
+              request={"roleArn": role_arn("admin")}),
+        event("n1", identity=BOT, source="s3.amazonaws.com", name="GetObject", request={"bucketName": "b"}),
+        event("n2", identity=BOT, source="s3.amazonaws.com", name="ListBuckets"),
+    ]
+    write_json(tmp_path / "in/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/t.json.gz",
+               {"Records": records}, gz=True)
+    night = Night(tmp_path, tmp_path / "in")
+    night.run()
+    rows = night.con.execute(
+        "SELECT event_name, move, role_arn, workload_arn, event_count FROM core.delegation_usage_daily ORDER BY ALL"
+    ).fetchall()
+    callers = night.con.execute("SELECT DISTINCT identity_id, day::VARCHAR FROM core.delegation_usage_daily").fetchall()
+    assert callers == [(role_arn("triage-bot"), "2026-11-20")]
+    assert rows == [
+        ("AssumeRole", "assumed", role_arn("reader"), None, 2),
+        ("CreateFunction20150331", "passed", role_arn("lambda-exec"),
+         "arn:aws:lambda:us-east-1:111122223333:function:triage", 1),
+        ("RegisterTaskDefinition", "passed", role_arn("exec"), None, 1),
+        ("RegisterTaskDefinition", "passed", role_arn("task"), None, 1),
+    ]
