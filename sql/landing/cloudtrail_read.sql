@@ -1,20 +1,23 @@
 -- Read CloudTrail records into a temp table with explicit columns, numbered within their file, each with why it
 -- cannot be loaded (reject_reason, NULL when it can): one materialisation for the whole read.
 -- The input is packed JSON Lines: one line per source file (or per slice of a JSON Lines source),
--- {"_f": <file>, "_o": <records before>, "_r": [records]} (pipelines/sources/cloudtrail.py packs them without
--- parsing), because DuckDB pays a price per file read and a night brings thousands of small files. Fed the
--- records, never the {"Records": [...]} wrapper, which DuckDB reads an order of magnitude slower.
+-- {"_s": <source file>, "_k": <source key>, "_p": <position prefix>, "_o": <records before>, "_r": [records]}
+-- (pipelines/sources/cloudtrail.py packs them without parsing), because DuckDB pays a price per file read and a
+-- night brings thousands of small files. Fed the records, never the {"Records": [...]} wrapper, which DuckDB
+-- reads an order of magnitude slower.
 -- Nested objects stay JSON text (VARCHAR): typing them JSON here costs more than the read; the core SQL
 -- parses only the fields it needs. A JSON Lines source keeps its blank lines as null, so positions are lines.
 CREATE OR REPLACE TEMP TABLE cloudtrail_checked AS
 WITH packed AS (
-    SELECT _f, _o, _r
+    SELECT _s, _k, _p, _o, _r
     FROM read_json(
         $files,
         format = 'newline_delimited',
         maximum_object_size = $max_object_size,
         columns = {
-            _f: 'VARCHAR',
+            _s: 'VARCHAR',
+            _k: 'VARCHAR',
+            _p: 'VARCHAR',
             _o: 'BIGINT',
             _r: 'STRUCT(
                 eventVersion VARCHAR, eventID VARCHAR, eventTime VARCHAR, "@timestamp" VARCHAR, eventSource VARCHAR,
@@ -28,26 +31,24 @@ WITH packed AS (
     )
 ),
 records AS (
-    SELECT _f AS filename, unnest(_r) AS record, unnest(generate_series(_o + 1, _o + len(_r))) AS record_number
+    SELECT
+        _s AS source_file,
+        _k AS source_key,
+        _p AS position_prefix,
+        unnest(_r) AS record,
+        unnest(generate_series(_o + 1, _o + len(_r))) AS record_number
     FROM packed
-),
-batch AS (
-    SELECT unnest(record), filename, record_number
-    FROM records
-    WHERE record IS NOT NULL
 ),
 numbered AS (
     SELECT
-        b.*,
-        f.source_file,
-        f.source_key,
-        coalesce(
-            b._overreach_position,
-            f.position_prefix || b.record_number::VARCHAR
-        ) AS record_position,
-        coalesce(TRY_CAST(b.eventTime AS TIMESTAMPTZ), TRY_CAST(b."@timestamp" AS TIMESTAMPTZ)) AS event_time
-    FROM batch AS b
-    JOIN cloudtrail_batch_files AS f ON f.read_path = b.filename
+        unnest(record),
+        source_file,
+        source_key,
+        coalesce(record._overreach_position, position_prefix || record_number::VARCHAR) AS record_position,
+        coalesce(TRY_CAST(record.eventTime AS TIMESTAMPTZ), TRY_CAST(record."@timestamp" AS TIMESTAMPTZ))
+            AS event_time
+    FROM records
+    WHERE record IS NOT NULL
 )
 SELECT
     *,
