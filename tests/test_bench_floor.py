@@ -33,3 +33,16 @@ def test_the_floor_groups_records_by_the_identity_and_action_the_pipeline_would_
     rows = duckdb.execute(bench._floor_query(columns) + " ORDER BY ALL", {"files": [str(lines)]}).fetchall()
     role = bot["sessionContext"]["sessionIssuer"]["arn"]
     assert rows == [(role, "s3:GetObject", 2), (role, "s3:PutObject", 1)]
+
+
+def test_the_records_kept_whole_are_every_record_with_every_column_the_pipeline_reads(tmp_path):
+    bench = _bench_module()
+    records = [event("e1", name="GetObject"), event("e2", name="PutObject", request={"bucketName": "b"})]
+    lines = tmp_path / "records.jsonl"
+    lines.write_text("".join(json.dumps(r) + "\n" for r in records))
+    target = tmp_path / "kept.parquet"
+    duckdb.execute(bench._kept_whole_query(bench._pipeline_columns(), target), {"files": [str(lines)]})
+    kept = duckdb.sql(f"SELECT * FROM '{target}' ORDER BY eventID")
+    assert kept.columns[:3] == ["eventVersion", "eventID", "eventTime"] and len(kept.columns) == 23
+    rows = kept.select("eventID", "eventName", "requestParameters").fetchall()
+    assert rows == [("e1", "GetObject", None), ("e2", "PutObject", '{"bucketName":"b"}')]
