@@ -23,7 +23,7 @@ import duckdb
 from pipelines.sources.detect import CLOUDTRAIL_JSONL, CLOUDTRAIL_RECORDS
 from pipelines.sources.files import SourceFile, UnreadableFile, read_content
 from pipelines.sources.ledger import FileOutcome, Rejected, excerpt
-from pipelines.sql import run_sql, scalar, sql_text
+from pipelines.sql import sql_text
 
 _WRAPPER_START = re.compile(rb'^\s*\{\s*"Records"\s*:\s*')
 ARRAY, LINES = "array", "newline_delimited"
@@ -149,25 +149,14 @@ class _Lander:
         self.read_batch(batch[half:])
 
     def read_into_landing(self, batch: list[ReadPlan]) -> None:
-        read_checked(self.con, batch, self.scratch_dir)
-        records_file = f"{self.batch}-{self.reads:04d}.parquet"
-        loaded = scalar(self.con, "SELECT count(*) FROM cloudtrail_checked WHERE reject_reason IS NULL")
-        if loaded:
-            # Row order in a landing file means nothing (a day's rebuild orders its events itself); without it
-            # DuckDB writes row groups on both threads.
-            self.con.execute("SET preserve_insertion_order = false")
-            try:
-                self.con.execute(
-                    f"COPY ({_landing_query()}) TO '{_quoted(self.records_dir / records_file)}' (FORMAT parquet)"
-                )
-            finally:
-                self.con.execute("RESET preserve_insertion_order")
+        records_file = self.records_dir / f"{self.batch}-{self.reads:04d}.parquet"
+        write_landing(self.con, batch, records_file, self.scratch_dir)
+        if _count_outcomes(self.con, records_file, self.outcomes):
             self.reads += 1
-        _count_outcomes(self.con, self.outcomes)
-        for plan in batch:
-            outcome = self.outcomes[plan.source.path]
-            if outcome.records_loaded and outcome.records_file is None:
-                outcome.records_file = records_file
+            for plan in batch:
+                outcome = self.outcomes[plan.source.path]
+                if outcome.records_loaded and outcome.records_file is None:
+                    outcome.records_file = records_file.name
 
     def read_carefully(self, plan: ReadPlan) -> None:
         """Parse a file DuckDB rejected record by record; quarantine what is broken, land the rest."""
@@ -180,12 +169,18 @@ class _Lander:
         self.read_into_landing([ReadPlan(plan.source, cleaned, LINES, plan.position_prefix)])
 
 
-def read_checked(con, batch: list[ReadPlan], scratch_dir: Path) -> None:
-    """The temp table ``cloudtrail_checked``: every record of the batch, numbered, with its reject reason."""
+def write_landing(con, batch: list[ReadPlan], target: Path, scratch_dir: Path) -> None:
+    """Every record of the batch, numbered and checked, written to ``target`` in one pass: reading into a table
+    first, then writing it, took 1.6x as long (58k records: 0.65 s against 0.40 s)."""
     packed, longest_line = _pack(batch, scratch_dir)
     try:
-        run_sql(con, "landing/cloudtrail_read", files=[str(packed)], max_object_size=object_size_for(longest_line))
+        # Row order in a landing file means nothing (a day's rebuild reads days, not rows); without it DuckDB
+        # writes row groups on both threads.
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"COPY ({landing_query()}) TO '{_quoted(target)}' (FORMAT parquet)",
+                    {"files": [str(packed)], "max_object_size": object_size_for(longest_line)})
     finally:
+        con.execute("RESET preserve_insertion_order")
         packed.unlink(missing_ok=True)
 
 
@@ -342,28 +337,38 @@ def _record_slices(plan: ReadPlan):
         yield start, b"[" + b",".join(line if line.strip() else b"null" for line in piece) + b"]"
 
 
-def _landing_query() -> str:
-    return sql_text("landing/cloudtrail_landing")
+def landing_query() -> str:
+    """The landing shape of a packed file's records (parameters ``$files``, ``$max_object_size``)."""
+    return f"WITH cloudtrail_checked AS ({sql_text('landing/cloudtrail_read')}) {sql_text('landing/cloudtrail_landing')}"
 
 
-def _count_outcomes(con, outcomes: dict) -> None:
+def _count_outcomes(con, records_file: Path, outcomes: dict) -> bool:
+    """Count what each file gave to ``records_file`` into its outcome and quarantine its rejected records, which
+    leave the file; return whether the file keeps any record (it is deleted otherwise)."""
+    records = {"file": str(records_file)}
     loaded = con.execute(
-        "SELECT source_file, (event_time AT TIME ZONE 'UTC')::DATE::VARCHAR, count(*) FROM cloudtrail_checked "
-        "WHERE reject_reason IS NULL GROUP BY ALL ORDER BY ALL"
+        "SELECT source_file, event_day::VARCHAR, count(*) FROM read_parquet($file) "
+        "WHERE reject_reason IS NULL GROUP BY ALL ORDER BY ALL", records
     ).fetchall()
     for source_file, day, count in loaded:
         outcome = outcomes[Path(source_file)]
         outcome.records_loaded += count
         outcome.records_by_day[day] = outcome.records_by_day.get(day, 0) + count
     rejected = con.execute(
-        """
-        SELECT source_file, record_position, reject_reason,
-               to_json({eventID: eventID, eventTime: eventTime, eventSource: eventSource, eventName: eventName})::VARCHAR
-        FROM cloudtrail_checked WHERE reject_reason IS NOT NULL ORDER BY source_file, rowid
-        """
+        "SELECT source_file, record_position, reject_reason, rejected_record FROM read_parquet($file) "
+        "WHERE reject_reason IS NOT NULL "
+        "ORDER BY source_file, TRY_CAST(regexp_extract(record_position, '([0-9]+)$', 1) AS BIGINT)", records
     ).fetchall()
     for source_file, position, reason, record in rejected:
         outcomes[Path(source_file)].rejected.append(Rejected(position, reason, excerpt(record)))
+    if not loaded:
+        records_file.unlink()
+    elif rejected:
+        kept = records_file.with_suffix(".kept")
+        con.execute(f"COPY (SELECT * FROM read_parquet($file) WHERE reject_reason IS NULL) TO '{_quoted(kept)}' "
+                    "(FORMAT parquet)", records)
+        kept.replace(records_file)
+    return bool(loaded)
 
 
 def _parsed_records(plan: ReadPlan, outcome: FileOutcome) -> list[bytes]:
@@ -408,6 +413,5 @@ def create_landing_shape(con, scratch_dir: Path) -> None:
     scratch_dir.mkdir(parents=True, exist_ok=True)
     empty = scratch_dir / "empty.jsonl"
     empty.write_bytes(b"")
-    placeholder = SourceFile(empty, 0, "0" * 64, False)
-    read_checked(con, [ReadPlan(placeholder, empty, LINES, "line ")], scratch_dir)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE cloudtrail_landing_shape AS SELECT * FROM ({_landing_query()}) LIMIT 0")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cloudtrail_landing_shape AS SELECT * FROM ({landing_query()}) LIMIT 0",
+                {"files": [str(empty)], "max_object_size": SMALLEST_OBJECT_LIMIT})

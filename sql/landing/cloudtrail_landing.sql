@@ -1,4 +1,6 @@
--- The loadable records of a read, in the landing shape (each read's Parquet is written from this).
+-- A read's records in the landing shape, written as its Parquet in one pass over the packed JSON (checked
+-- records: sql/landing/cloudtrail_read.sql, given as cloudtrail_checked). Rejected records come too, with
+-- their reason and an excerpt, to be counted and quarantined; the Parquet keeps only loadable ones.
 SELECT
     source_file,
     source_key,
@@ -24,6 +26,9 @@ SELECT
     TRY_CAST(sessionCredentialFromConsole AS BOOLEAN) AS is_console_session,
     userIdentity AS user_identity,
     requestParameters AS request_parameters,
-    resources
+    resources,
+    reject_reason,
+    CASE WHEN reject_reason IS NOT NULL THEN
+        to_json({eventID: eventID, eventTime: eventTime, eventSource: eventSource, eventName: eventName})::VARCHAR
+    END AS rejected_record
 FROM cloudtrail_checked
-WHERE reject_reason IS NULL

@@ -1,5 +1,5 @@
--- Read CloudTrail records into a temp table with explicit columns, numbered within their file, each with why it
--- cannot be loaded (reject_reason, NULL when it can): one materialisation for the whole read.
+-- CloudTrail records with explicit columns, numbered within their file, each with why it cannot be loaded
+-- (reject_reason, NULL when it can). sql/landing/cloudtrail_landing.sql writes them to landing Parquet.
 -- The input is packed JSON Lines: one line per source file (or per slice of a JSON Lines source),
 -- {"_s": <source file>, "_k": <source key>, "_p": <position prefix>, "_o": <records before>, "_r": [records]}
 -- (pipelines/sources/cloudtrail.py packs them without parsing), because DuckDB pays a price per file read and a
@@ -7,7 +7,6 @@
 -- reads an order of magnitude slower.
 -- Nested objects stay JSON text (VARCHAR): typing them JSON here costs more than the read; the core SQL
 -- parses only the fields it needs. A JSON Lines source keeps its blank lines as null, so positions are lines.
-CREATE OR REPLACE TEMP TABLE cloudtrail_checked AS
 WITH packed AS (
     SELECT _s, _k, _p, _o, _r
     FROM read_json(

@@ -154,6 +154,7 @@ def test_cloudtrail_files_land_every_record_or_quarantine_it(tmp_path):
     damaged = bytearray(gzip.compress(json.dumps({"Records": records}).encode(), mtime=0))
     damaged[-8] ^= 0xFF
     (root / "damaged.json.gz").write_bytes(bytes(damaged))
+    write_json(root / "undated.json.gz", {"Records": [{"eventID": f"u{n}", "eventName": "X"} for n in range(11)]}, gz=True)
     (root / "malformed.json").write_text('{"Records": [{"eventID": "m1", ')
     write_lines(
         tmp_path / "in" / "lake.jsonl",
@@ -167,6 +168,7 @@ def test_cloudtrail_files_land_every_record_or_quarantine_it(tmp_path):
         "b.json.gz": (1, 0, "loaded"),
         "truncated.json.gz": (0, 1, "failed"),
         "damaged.json.gz": (0, 1, "failed"),
+        "undated.json.gz": (0, 11, "failed"),
         "malformed.json": (0, 1, "failed"),
         "lake.jsonl": (1, 2, "partial"),
     }
@@ -178,9 +180,13 @@ def test_cloudtrail_files_land_every_record_or_quarantine_it(tmp_path):
         ("malformed.json", None, "malformed JSON, file not loaded"),
         ("lake.jsonl", "line 2", "malformed JSON"),
         ("lake.jsonl", "line 3", "eventTime is not a timestamp"),
-    }
+    } | {("undated.json.gz", f"record {n}", "missing required field eventTime") for n in range(1, 12)}
+    # in record order, not text order ("record 10" after "record 9")
+    assert [r.position for r in outcomes["undated.json.gz"].rejected] == [f"record {n}" for n in range(1, 12)]
     landed = read_landed(con, landing_dir, "cloudtrail/**/*.parquet")
-    assert sorted(landed["event_id"].to_list()) == ["e1", "e2", "e2", "l1"]
+    assert sorted(landed["event_id"].to_list()) == ["e1", "e2", "e2", "l1"]  # rejected records leave the files
+    assert landed["reject_reason"].null_count() == landed.height
+    assert outcomes["undated.json.gz"].records_file is None and outcomes["a.json.gz"].records_file is not None
     lake = landed.filter(pl.col("event_id") == "l1").row(0, named=True)
     assert lake["record_position"] == "line 1"
     assert lake["source_key"] == outcomes["lake.jsonl"].source.key
