@@ -1,7 +1,7 @@
--- One day's CloudTrail events (the temp view day_landing), attributed to an identity: assumed-role sessions
+-- The landed records of the days being rebuilt (day_landing), attributed to an identity: assumed-role sessions
 -- to the role (via the session issuer), keeping the session name, which often names the agent. CloudTrail may
 -- deliver an event twice: copy_number 1 is the copy kept, later copies are counted as duplicates.
-CREATE OR REPLACE TEMP TABLE day_events AS
+-- pipelines/sources/events.py writes the kept copies to the day files straight from this query.
 WITH repeated AS (
     -- copies are rare: number them alone rather than sort every event by its id
     SELECT
