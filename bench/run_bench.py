@@ -13,6 +13,8 @@ For each size (``SIZES``): write a 90-day synthetic organisation and one more da
   same records as JSON Lines with the pipeline's columns (``sql/landing/cloudtrail_read.sql``)
   grouped by identity and action (the JSON Lines are written outside the timed
   region, a chunk of days at a time to bound the disk used), and our ratio to it;
+  beside it, the records kept whole (every one of those columns written once as
+  Parquet from the same JSON Lines);
 - a 1-new-day night over the history (history + day into the history's
   warehouse) against that day alone (IAM, inventory and the day into a fresh one).
 
@@ -585,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         result = bench_size(SIZES[name], limits)
         results.append(result)
-        print("\n".join(size_rows([result]) + slowest_rows([result])), flush=True)
+        print("\n".join(size_rows([result]) + kept_whole_rows([result]) + slowest_rows([result])), flush=True)
         if not args.keep:
             shutil.rmtree(BENCH_DATA / name, ignore_errors=True)
     policy = None if args.no_policies else bench_policy_expansion()
