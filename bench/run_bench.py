@@ -232,7 +232,7 @@ class Floor:
     duckdb_seconds: float
     json_bytes: int
     groups: int
-    kept_whole_duckdb_seconds: float = 0.0
+    kept_whole_duckdb_seconds: float
 
     @property
     def seconds(self) -> float:
@@ -482,7 +482,7 @@ def kept_whole_rows(results: list[SizeResult]) -> list[str]:
         f"column and writing it once as Parquet {r.floor.kept_whole_duckdb_seconds:.1f} s = "
         f"{r.floor.kept_whole_seconds:.1f} s ({_ratio(r.floor.kept_whole_seconds, r.floor.seconds)} the floor); "
         f"ingest / that {_ratio(r.ingest_seconds, r.floor.kept_whole_seconds)}"
-        for r in results if r.floor.kept_whole_duckdb_seconds
+        for r in results
     ]
 
 

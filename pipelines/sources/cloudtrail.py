@@ -150,8 +150,9 @@ class _Lander:
 
     def read_into_landing(self, batch: list[ReadPlan]) -> None:
         records_file = self.records_dir / f"{self.batch}-{self.reads:04d}.parquet"
-        write_landing(self.con, batch, records_file, self.scratch_dir)
-        if _count_outcomes(self.con, records_file, self.outcomes):
+        _write_landing(self.con, batch, records_file, self.scratch_dir)
+        loaded, rejected = _count_outcomes(self.con, records_file, self.outcomes)
+        if _keep_loadable(self.con, records_file, loaded, rejected):
             self.reads += 1
             for plan in batch:
                 outcome = self.outcomes[plan.source.path]
@@ -169,7 +170,7 @@ class _Lander:
         self.read_into_landing([ReadPlan(plan.source, cleaned, LINES, plan.position_prefix)])
 
 
-def write_landing(con, batch: list[ReadPlan], target: Path, scratch_dir: Path) -> None:
+def _write_landing(con, batch: list[ReadPlan], target: Path, scratch_dir: Path) -> None:
     """Every record of the batch, numbered and checked, written to ``target`` in one pass: reading into a table
     first, then writing it, took 1.6x as long (58k records: 0.65 s against 0.40 s)."""
     packed, longest_line = _pack(batch, scratch_dir)
@@ -177,7 +178,7 @@ def write_landing(con, batch: list[ReadPlan], target: Path, scratch_dir: Path) -
         # Row order in a landing file means nothing (a day's rebuild reads days, not rows); without it DuckDB
         # writes row groups on both threads.
         con.execute("SET preserve_insertion_order = false")
-        con.execute(f"COPY ({landing_query()}) TO '{_quoted(target)}' (FORMAT parquet)",
+        con.execute(f"COPY ({_landing_query()}) TO '{_quoted(target)}' (FORMAT parquet)",
                     {"files": [str(packed)], "max_object_size": object_size_for(longest_line)})
     finally:
         con.execute("RESET preserve_insertion_order")
@@ -337,14 +338,14 @@ def _record_slices(plan: ReadPlan):
         yield start, b"[" + b",".join(line if line.strip() else b"null" for line in piece) + b"]"
 
 
-def landing_query() -> str:
+def _landing_query() -> str:
     """The landing shape of a packed file's records (parameters ``$files``, ``$max_object_size``)."""
     return f"WITH cloudtrail_checked AS ({sql_text('landing/cloudtrail_read')}) {sql_text('landing/cloudtrail_landing')}"
 
 
-def _count_outcomes(con, records_file: Path, outcomes: dict) -> bool:
-    """Count what each file gave to ``records_file`` into its outcome and quarantine its rejected records, which
-    leave the file; return whether the file keeps any record (it is deleted otherwise)."""
+def _count_outcomes(con, records_file: Path, outcomes: dict) -> tuple[int, int]:
+    """Count what each file gave to ``records_file`` into its outcome and quarantine its rejected records;
+    return how many records were loadable and how many rejected."""
     records = {"file": str(records_file)}
     loaded = con.execute(
         "SELECT source_file, event_day::VARCHAR, count(*) FROM read_parquet($file) "
@@ -361,12 +362,17 @@ def _count_outcomes(con, records_file: Path, outcomes: dict) -> bool:
     ).fetchall()
     for source_file, position, reason, record in rejected:
         outcomes[Path(source_file)].rejected.append(Rejected(position, reason, excerpt(record)))
+    return sum(count for _, _, count in loaded), len(rejected)
+
+
+def _keep_loadable(con, records_file: Path, loaded: int, rejected: int) -> bool:
+    """Leave only loadable records in ``records_file`` (deleted when it has none); return whether it stays."""
     if not loaded:
         records_file.unlink()
     elif rejected:
         kept = records_file.with_suffix(".kept")
         con.execute(f"COPY (SELECT * FROM read_parquet($file) WHERE reject_reason IS NULL) TO '{_quoted(kept)}' "
-                    "(FORMAT parquet)", records)
+                    "(FORMAT parquet)", {"file": str(records_file)})
         kept.replace(records_file)
     return bool(loaded)
 
@@ -413,5 +419,5 @@ def create_landing_shape(con, scratch_dir: Path) -> None:
     scratch_dir.mkdir(parents=True, exist_ok=True)
     empty = scratch_dir / "empty.jsonl"
     empty.write_bytes(b"")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE cloudtrail_landing_shape AS SELECT * FROM ({landing_query()}) LIMIT 0",
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cloudtrail_landing_shape AS SELECT * FROM ({_landing_query()}) LIMIT 0",
                 {"files": [str(empty)], "max_object_size": SMALLEST_OBJECT_LIMIT})
