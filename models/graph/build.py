@@ -109,7 +109,7 @@ from models.graph.model import (
 )
 from models.graph.scoring import TIER_WEIGHTS, tier_of
 from models.graph.trust import ASSUME_ROLE, EMPTY_TRUST, PolicyParseError, TrustPolicy, parse_trust_policy, role_name_key
-from models.iam.catalog import ACCESS_LEVELS
+from models.iam.catalog import ACCESS_LEVELS, action_key
 from models.iam.effective import SCOPE_SEPARATOR
 from models.iam.patterns import resource_matches
 
@@ -203,6 +203,7 @@ class _AssumeRoleIndex:
             if identity_id in principals and caps.holds(ASSUME_ROLE):
                 holders[principals[identity_id].account].append(identity_id)
         self.holders = {a: tuple(sorted(v)) for a, v in holders.items()}
+        self.holder_classes = {a: _alike_holders(ids, capabilities) for a, ids in self.holders.items()}
         self.by_role_name = {
             role_name_key(p.account, p.name): p.identity_id for p in principals.values() if p.kind == "role" and p.account
         }
@@ -218,6 +219,18 @@ class _AssumeRoleIndex:
 
     def permission(self, caller_id: str, role: Principal) -> Access:
         return self.capabilities.get(caller_id, NO_CAPABILITIES).on(ASSUME_ROLE, role.identity_id)
+
+
+def _alike_holders(holders: tuple[str, ...], capabilities: dict[str, Capabilities]) -> list[tuple[str, ...]]:
+    """The holders grouped by their ``sts:AssumeRole`` statements: holders with the same statements get the
+    same answer on every role, so a role trusting their account is asked of one of each group (at scale,
+    thousands of holders share a few policies)."""
+    key = action_key(ASSUME_ROLE)
+    classes: dict[tuple, list[str]] = defaultdict(list)
+    for caller_id in holders:
+        caps = capabilities[caller_id]
+        classes[(caps.allows.get(key, ()), caps.denies.get(key, ()))].append(caller_id)
+    return [tuple(ids) for ids in classes.values()]
 
 
 def _trust_candidates(role: Principal, index: _AssumeRoleIndex, findings: list[Finding]) -> Iterable[tuple[str, Access, str]]:
@@ -242,12 +255,13 @@ def _trust_candidates(role: Principal, index: _AssumeRoleIndex, findings: list[F
             if trusted.value not in index.accounts:
                 findings.append(Finding("external_trust", arn, f"trust policy of {name} lets in account "
                                         f"{trusted.value}, which is not in the data"))
-            for caller_id in index.holders.get(trusted.value, ()):
+            for alike in index.holder_classes.get(trusted.value, ()):
                 # most holders of sts:AssumeRole in an account may not assume most of its roles: no reason for them
-                if access := min(statement, index.permission(caller_id, role)):
-                    yield caller_id, access, (
-                        f"trust policy of {name} delegates to account {trusted.value}, and "
-                        f"{index.principals[caller_id].name}'s policies allow sts:AssumeRole on it")
+                if access := min(statement, index.permission(alike[0], role)):
+                    for caller_id in alike:
+                        yield caller_id, access, (
+                            f"trust policy of {name} delegates to account {trusted.value}, and "
+                            f"{index.principals[caller_id].name}'s policies allow sts:AssumeRole on it")
         elif trusted.kind == "any":
             findings.append(Finding("external_trust", arn, f"trust policy of {name} lets in any AWS principal"))
             for caller_id in sorted({c for holders in index.holders.values() for c in holders}):
@@ -718,21 +732,46 @@ def _pair_attributes(edges: list[Edge], used: list[bool | None], indices: list[i
             "methods": methods, "is_used": is_used, "is_unused_admin_edge": False}
 
 
+# What every access edge's graph attributes share: its own are its reason, condition and level.
+_ACCESS_EDGE_ATTRIBUTES = {"edge_type": CAN_ACCESS, "method": METHOD_ACCESS, "subject_id": None,
+                           "methods": METHOD_ACCESS, "is_used": None, "is_unused_admin_edge": False}
+
+
+def _access_edge_attributes(access: pl.DataFrame) -> Iterator[tuple[str, str, dict]]:
+    # a column at a time: Polars' iter_rows took longer than the graph's insertion of the same 1.7M edges
+    columns = [access[c].to_list() for c in ("source_id", "target_id", "reason", "is_conditional", "access_level")]
+    for u, v, reason, is_conditional, level in zip(*columns):
+        yield u, v, {**_ACCESS_EDGE_ATTRIBUTES, "reason": reason, "is_conditional": is_conditional,
+                     "access_level": level}
+
+
+def _add_new_edges(graph: nx.DiGraph, edges: Iterable[tuple[str, str, dict]]) -> None:
+    """Add edges whose attribute dicts are fresh and whose node pairs are not in the graph yet.
+
+    They go straight into DiGraph's successor and predecessor dicts, as ``add_edges_from`` puts them:
+    that method copies every attribute dict into a new one and checks both ends of every edge, which at
+    millions of edges cost more than making them.
+    """
+    succ, pred = graph._succ, graph._pred
+    for u, v, attributes in edges:
+        if u not in succ:
+            graph.add_node(u)
+        if v not in succ:
+            graph.add_node(v)
+        succ[u][v] = attributes
+        pred[v][u] = attributes
+    nx._clear_cache(graph)
+
+
 def _assemble(nodes: list[Node], edges: list[Edge], used: list[bool | None], access: pl.DataFrame) -> nx.DiGraph:
     graph = nx.DiGraph()
     graph.add_nodes_from((node.node_id, {k: v for k, v in vars(node).items() if k != "node_id"}) for node in nodes)
     pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, edge in enumerate(edges):
         pairs[(edge.source_id, edge.target_id)].append(i)
-    graph.add_edges_from((u, v, _pair_attributes(edges, used, indices)) for (u, v), indices in pairs.items())
+    _add_new_edges(graph, ((u, v, _pair_attributes(edges, used, indices)) for (u, v), indices in pairs.items()))
     # an access edge is the only edge between its two nodes: its target is never a principal
-    graph.add_edges_from(
-        (u, v, {"edge_type": CAN_ACCESS, "method": METHOD_ACCESS, "reason": reason, "is_conditional": is_conditional,
-                "subject_id": None, "access_level": level, "methods": METHOD_ACCESS, "is_used": None,
-                "is_unused_admin_edge": False})
-        for u, v, reason, is_conditional, level in access.select(
-            "source_id", "target_id", "reason", "is_conditional", "access_level").iter_rows()
-    )
+    _add_new_edges(graph, _access_edge_attributes(access))
     return graph
 
 
