@@ -12,6 +12,7 @@ from tests.models.test_graph_factories import (
     allow,
     arn,
     aws_trust,
+    deny,
     edge_set,
     graph_of,
     group,
@@ -78,6 +79,22 @@ def test_trust_naming_a_caller_of_another_account_also_needs_its_permission():
     assert assume_edges(outsider, target) == set()
     allowed = user("partner", account=OTHER_ACCOUNT, inline=[ASSUME_ANY])
     assert assume_edges(allowed, target) == {(allowed.arn, target.arn)}
+
+
+def test_holders_sharing_a_policy_are_answered_alike_and_the_others_on_their_own():
+    # callers with the same sts:AssumeRole statements are asked once per role: those with other statements
+    # (narrower, or denied one role) must still get their own answers
+    shared = [user(f"ci-{i}", inline=[ASSUME_ANY]) for i in range(3)]
+    narrow = user("narrow", inline=[policy(allow("sts:AssumeRole", arn("role", "reader")))])
+    denied = user("denied", inline=[policy(allow("sts:AssumeRole"), deny("sts:AssumeRole", arn("role", "deployer")))])
+    deployer = role("deployer", trust=aws_trust(root()))
+    reader = role("reader", trust=aws_trust(root()))
+    assert assume_edges(*shared, narrow, denied, deployer, reader) == {
+        *((c.arn, deployer.arn) for c in shared),
+        *((c.arn, reader.arn) for c in shared),
+        (narrow.arn, reader.arn),
+        (denied.arn, reader.arn),
+    }
 
 
 def test_cross_account_root_trust_reaches_the_other_accounts_permitted_principals():
