@@ -109,7 +109,7 @@ from models.graph.model import (
 )
 from models.graph.scoring import TIER_WEIGHTS, tier_of
 from models.graph.trust import ASSUME_ROLE, EMPTY_TRUST, PolicyParseError, TrustPolicy, parse_trust_policy, role_name_key
-from models.iam.catalog import ACCESS_LEVELS, action_key
+from models.iam.catalog import ACCESS_LEVELS
 from models.iam.effective import SCOPE_SEPARATOR
 from models.iam.patterns import resource_matches
 
@@ -225,11 +225,9 @@ def _alike_holders(holders: tuple[str, ...], capabilities: dict[str, Capabilitie
     """The holders grouped by their ``sts:AssumeRole`` statements: holders with the same statements get the
     same answer on every role, so a role trusting their account is asked of one of each group (at scale,
     thousands of holders share a few policies)."""
-    key = action_key(ASSUME_ROLE)
     classes: dict[tuple, list[str]] = defaultdict(list)
     for caller_id in holders:
-        caps = capabilities[caller_id]
-        classes[(caps.allows.get(key, ()), caps.denies.get(key, ()))].append(caller_id)
+        classes[capabilities[caller_id].statements(ASSUME_ROLE)].append(caller_id)
     return [tuple(ids) for ids in classes.values()]
 
 

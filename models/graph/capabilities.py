@@ -82,6 +82,11 @@ class Capabilities:
                 s.is_everything and not s.is_conditional for s in self.allows.get(key, ()))
         return self._everywhere[key]
 
+    def statements(self, action: str) -> tuple[tuple[Scope, ...], tuple[Scope, ...]]:
+        """The action's Allow and Deny scopes: identities with the same ones get the same answer on every ARN."""
+        key = action_key(action)
+        return self.allows.get(key, ()), self.denies.get(key, ())
+
     def holds(self, action: str) -> Access:
         """Whether some statement allows the action on some resource."""
         scopes = self.allows.get(action_key(action), ())
@@ -167,8 +172,9 @@ def build_capabilities(grants: pl.DataFrame, actions: Iterable[str]) -> dict[str
     def capabilities_of(identity_id: str) -> Capabilities:
         allowed = {k: tuple(v) for k, v in allows.get(identity_id, {}).items()}
         denied = {k: tuple(v) for k, v in denies.get(identity_id, {}).items()}
-        shared = {k: answers.setdefault((scopes, denied.get(k, ())), {}) for k, scopes in allowed.items()}
-        return Capabilities(allows=allowed, denies=denied, _answers=shared)
+        capabilities = Capabilities(allows=allowed, denies=denied)
+        capabilities._answers.update({k: answers.setdefault(capabilities.statements(k), {}) for k in allowed})
+        return capabilities
 
     return {identity_id: capabilities_of(identity_id) for identity_id in sorted(set(allows) | set(denies))}
 

@@ -157,8 +157,10 @@ def _day_file(batch_dir: str, day: str) -> str:
 
 
 def _day_events_shape(con: duckdb.DuckDBPyConnection) -> None:
-    """``day_events`` with no rows, over the empty ``day_landing``: the rollups' and the empty view's shape."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW day_events AS {sql_text('core/access_events_day')}")
+    """``day_events`` with no rows, over the empty ``day_landing``: the day files' columns, which the rollups and
+    the empty ``core.access_events`` take."""
+    con.execute("CREATE OR REPLACE TEMP VIEW day_events AS "
+                f"SELECT * EXCLUDE (copy_number) FROM ({sql_text('core/access_events_day')})")
 
 
 def _rebuild_days(
@@ -188,8 +190,8 @@ def _rebuild_days(
         _forget_day(con, day)
     written = [path for day in days if (path := events_dir / _day_file(target.name, day)).exists()]
     if written:
-        con.execute("CREATE OR REPLACE TEMP VIEW day_events AS SELECT *, 1 AS copy_number "
-                    f"FROM read_parquet([{', '.join(_quoted(path) for path in written)}])")
+        con.execute("CREATE OR REPLACE TEMP VIEW day_events AS "
+                    f"SELECT * FROM read_parquet([{', '.join(_quoted(path) for path in written)}])")
     else:
         _day_events_shape(con)
     # every landed record is kept in a day file or is a copy of one kept: duplicates are what the files lack
@@ -235,7 +237,7 @@ def _publish_view(con: duckdb.DuckDBPyConnection, events_dir: Path) -> None:
         con.execute(f"CREATE OR REPLACE VIEW core.access_events AS SELECT * FROM read_parquet([{listing}])")
         con.execute("DROP TABLE IF EXISTS core.access_events_none")
     else:
-        con.execute("CREATE OR REPLACE TABLE core.access_events_none AS SELECT * EXCLUDE (copy_number) FROM day_events LIMIT 0")
+        con.execute("CREATE OR REPLACE TABLE core.access_events_none AS SELECT * FROM day_events LIMIT 0")
         con.execute("CREATE OR REPLACE VIEW core.access_events AS SELECT * FROM core.access_events_none")
 
 

@@ -21,7 +21,7 @@ WITH named AS (
         aws_region,
         account
     FROM day_events
-    WHERE copy_number = 1 AND is_success AND identity_id IS NOT NULL
+    WHERE is_success AND identity_id IS NOT NULL
 ),
 moves AS (
     -- a row per role moved to: the assumed role, else each role named in the request (an unnest in the select

@@ -13,7 +13,7 @@ WITH touched AS (
                  THEN regexp_extract_all(request_parameters::VARCHAR, '"(arn:aws[a-zA-Z-]*:[^"]+)"', 1) ELSE [] END
         )) AS arns
     FROM day_events
-    WHERE copy_number = 1 AND is_success
+    WHERE is_success
 )
 SELECT
     event_day AS day,

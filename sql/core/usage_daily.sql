@@ -16,5 +16,4 @@ SELECT
     min(event_time) AS first_time,
     max(event_time) AS last_time
 FROM day_events
-WHERE copy_number = 1
 GROUP BY ALL
