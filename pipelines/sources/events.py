@@ -159,6 +159,7 @@ def _day_file(batch_dir: str, day: str) -> str:
 def _day_events_shape(con: duckdb.DuckDBPyConnection) -> None:
     """``day_events`` with no rows, over the empty ``day_landing``: the day files' columns, which the rollups and
     the empty ``core.access_events`` take."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE day_copies AS {sql_text('core/event_copies')}")
     con.execute("CREATE OR REPLACE TEMP VIEW day_events AS "
                 f"SELECT * EXCLUDE (copy_number) FROM ({sql_text('core/access_events_day')})")
 
@@ -176,6 +177,8 @@ def _rebuild_days(
     token = hashlib.sha256("|".join(plan.digest for plan in batch).encode()).hexdigest()[:20]
     target = events_dir / f"batch-{token}"
     events_dir.mkdir(parents=True, exist_ok=True)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE day_copies AS WITH day_landing AS ({landed}) "
+                f"{sql_text('core/event_copies')}", params)
     # The attributed events go from the landed Parquet to the day files in one pass (a table of them in between
     # cost a quarter more); the rollups then read the day files. Rows keep the landing's order (by source file,
     # so by account, region and delivery time): sorting a day by event time cost a fifth of this write (244k

@@ -1,18 +1,8 @@
 -- The landed records of the days being rebuilt (day_landing), attributed to an identity: assumed-role sessions
--- to the role (via the session issuer), keeping the session name, which often names the agent. CloudTrail may
--- deliver an event twice: copy_number 1 is the copy kept, later copies are counted as duplicates.
+-- to the role (via the session issuer), keeping the session name, which often names the agent. Later copies of an
+-- event (day_copies, from sql/core/event_copies.sql) get a copy_number above 1; every other record is copy 1.
 -- pipelines/sources/events.py writes the kept copies to the day files straight from this query.
-WITH repeated AS (
-    -- copies are rare: number them alone rather than sort every event by its id
-    SELECT
-        event_id,
-        source_file,
-        record_position,
-        row_number() OVER (PARTITION BY event_id ORDER BY source_file, record_position) AS copy_number
-    FROM day_landing
-    WHERE event_id IN (SELECT event_id FROM day_landing GROUP BY event_id HAVING count(*) > 1)
-),
-identity_fields AS (
+WITH identity_fields AS (
     -- the userIdentity text is parsed once for all the fields read from it
     SELECT
         *,
@@ -69,6 +59,6 @@ SELECT
     source_file,
     source_key,
     record_position,
-    coalesce(repeated.copy_number, 1) AS copy_number
+    coalesce(day_copies.copy_number, 1) AS copy_number
 FROM attributed
-LEFT JOIN repeated USING (event_id, source_file, record_position)
+LEFT JOIN day_copies USING (event_id, source_file, record_position)

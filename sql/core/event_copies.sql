@@ -1,0 +1,11 @@
+-- The landed records of the days being rebuilt (day_landing) whose event_id occurs more than once: CloudTrail may
+-- deliver an event twice. copy_number 1 is the copy kept (first by source file, then position), later copies are
+-- counted as duplicates. pipelines/sources/events.py keeps this small table (copies are rare) for
+-- sql/core/access_events_day.sql to join: numbering them inside the day files' write cost a quarter of it.
+SELECT
+    event_id,
+    source_file,
+    record_position,
+    row_number() OVER (PARTITION BY event_id ORDER BY source_file, record_position) AS copy_number
+FROM day_landing
+WHERE event_id IN (SELECT event_id FROM day_landing GROUP BY event_id HAVING count(*) > 1)
