@@ -12,20 +12,27 @@ after publication (``remove_unreferenced_event_files``).
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from pipelines.sources.cloudtrail import create_landing_shape, outcome_from_document, read_landed_documents
+from pipelines.sources.cloudtrail import (
+    create_landing_shape,
+    landed_day_part,
+    outcome_from_document,
+    read_landed_documents,
+)
 from pipelines.sources.detect import CLOUDTRAIL_JSONL, CLOUDTRAIL_RECORDS
 from pipelines.sources.ledger import FileOutcome
 from pipelines.sql import scalar, sql_text
 
 ROLLUPS = ("core.usage_daily", "core.resource_usage_daily", "core.credential_usage_daily", "core.delegation_usage_daily")
 # Part of every day's digest: bump it when a rollup's definition changes, so every day is rebuilt once.
-ROLLUP_VERSION = 2
+ROLLUP_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ def refresh_events(
     files = dict(con.execute("SELECT event_day::VARCHAR, events_file FROM ops.event_days").fetchall())
     rebuilt = [
         plan for day, plan in wanted.items()
-        if known.get(day) != plan.digest or not (events_dir / (files.get(day) or "missing")).exists()
+        if known.get(day) != plan.digest or not _day_files(events_dir, files.get(day))
     ]
     removed = sorted(set(known) - set(wanted))
     for day in removed:
@@ -152,49 +159,74 @@ def _forget_day(con: duckdb.DuckDBPyConnection, day: str) -> None:
 
 
 def _day_file(batch_dir: str, day: str) -> str:
-    """A day's file relative to the events directory, where ``PARTITION_BY (event_day)`` writes it."""
-    return f"{batch_dir}/event_day={day}/data_0.parquet"
+    """A day's files relative to the events directory, as a glob: a day taken as landed has a file per records
+    directory that holds some of it, a day written again one."""
+    return f"{batch_dir}/event_day={day}/*.parquet"
+
+
+def _day_files(events_dir: Path, pattern: str | None) -> list[Path]:
+    """The files a manifest's ``events_file`` names (a glob, or one file as earlier versions wrote)."""
+    return sorted(events_dir.glob(pattern)) if pattern else []
 
 
 def _day_events_shape(con: duckdb.DuckDBPyConnection) -> None:
     """``day_events`` with no rows, over the empty ``day_landing``: the day files' columns, which the rollups and
     the empty ``core.access_events`` take."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE day_copies AS {sql_text('core/event_copies')}")
-    con.execute("CREATE OR REPLACE TEMP VIEW day_events AS "
-                f"SELECT * EXCLUDE (copy_number) FROM ({sql_text('core/access_events_day')})")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW day_events AS {sql_text('core/access_events_day')}")
+
+
+def _landed_files(records_dir: Path, directories: list[str], days: list[str]) -> dict[str, list[Path]]:
+    """The landed Parquet of each day, from the records directories given."""
+    found: dict[str, list[Path]] = {}
+    for day in days:
+        found[day] = sorted(p for d in directories for p in (records_dir / d / landed_day_part(day)).glob("*.parquet"))
+    return found
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (the landing may drop its name later; the file stays while a day
+    names it), or a copy where the file system has no links across the two."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _rebuild_days(
     con: duckdb.DuckDBPyConnection, batch: list[DayPlan], records_dir: Path, files_of: dict[str, str], events_dir: Path
 ) -> None:
-    """Rebuild the batch's days: one read of their landed records, one day file each, their rollups and manifest."""
+    """Rebuild the batch's days: their day files from the landed Parquet, their rollups and manifest."""
     days = [plan.day for plan in batch]
     keys = sorted({key for plan in batch for key in plan.source_keys})
-    files = sorted({str(records_dir / files_of[key]) for key in keys if key in files_of})
-    params = {"files": files, "days": days, "keys": keys}
-    landed = ("SELECT * FROM read_parquet($files, union_by_name = true) "
-              "WHERE list_contains($days::DATE[], event_day) AND list_contains($keys, source_key)")
+    landed_of_day = _landed_files(records_dir, sorted({files_of[key] for key in keys if key in files_of}), days)
+    params = {"files": [str(p) for files in landed_of_day.values() for p in files], "keys": keys}
+    landed = "SELECT * FROM read_parquet($files, hive_partitioning = false) WHERE list_contains($keys, source_key)"
     token = hashlib.sha256("|".join(plan.digest for plan in batch).encode()).hexdigest()[:20]
     target = events_dir / f"batch-{token}"
-    events_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(target, ignore_errors=True)  # a failed run's leftovers: unlinked, never written over in place
     con.execute(f"CREATE OR REPLACE TEMP TABLE day_copies AS WITH day_landing AS ({landed}) "
                 f"{sql_text('core/event_copies')}", params)
-    # The attributed events go from the landed Parquet to the day files in one pass (a table of them in between
-    # cost a quarter more); the rollups then read the day files. Rows keep the landing's order (by source file,
-    # so by account, region and delivery time): sorting a day by event time cost a fifth of this write (244k
-    # events: 1.09 s against 0.88) and a day is one file anyway.
-    con.execute(
-        f"COPY (SELECT * EXCLUDE (copy_number) FROM (WITH day_landing AS ({landed}) "
-        f"SELECT * FROM ({sql_text('core/access_events_day')})) WHERE copy_number = 1) TO {_quoted(target)} "
-        "(FORMAT parquet, PARTITION_BY (event_day), WRITE_PARTITION_COLUMNS true, OVERWRITE true)",
-        params,
-    )
+    # A day's landed Parquet is its day file as it is, unless it holds later copies of an event or records of
+    # files no longer among the sources (a records directory stays while any of its files does): those days are
+    # written again without them.
+    rewritten = {row[0] for row in con.execute(
+        "SELECT event_day::VARCHAR FROM day_copies UNION SELECT event_day::VARCHAR "
+        "FROM read_parquet($files, hive_partitioning = false) WHERE NOT list_contains($keys, source_key)", params
+    ).fetchall()}
+    for day in days:
+        if day in rewritten:
+            _write_day(con, landed, params, day, target / f"event_day={day}" / "data_0.parquet")
+        else:
+            for source in landed_of_day[day]:
+                _link_or_copy(source, target / f"event_day={day}" / f"{source.parent.parent.name}-{source.name}")
     for day in days:
         _forget_day(con, day)
-    written = [path for day in days if (path := events_dir / _day_file(target.name, day)).exists()]
+    written = sorted(target.glob("event_day=*/*.parquet"))
     if written:
         con.execute("CREATE OR REPLACE TEMP VIEW day_events AS "
-                    f"SELECT * FROM read_parquet([{', '.join(_quoted(path) for path in written)}])")
+                    f"SELECT * FROM read_parquet([{', '.join(_quoted(path) for path in written)}], hive_partitioning = false)")
     else:
         _day_events_shape(con)
     # every landed record is kept in a day file or is a copy of one kept: duplicates are what the files lack
@@ -223,6 +255,20 @@ def _rebuild_days(
     )
 
 
+def _write_day(con: duckdb.DuckDBPyConnection, landed: str, params: dict, day: str, target: Path) -> None:
+    """One day's kept events (no later copies, only records of the day's files) written to ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        con.execute(
+            f"COPY (WITH day_landing AS ({landed} AND event_day = $day::DATE) "
+            f"{sql_text('core/access_events_day')}) TO {_quoted(target)} (FORMAT parquet)",
+            params | {"day": day},
+        )
+    finally:
+        con.execute("RESET preserve_insertion_order")
+
+
 def _publish_view(con: duckdb.DuckDBPyConnection, events_dir: Path) -> None:
     """``core.access_events``: every kept event, read from the day files the manifest names.
 
@@ -235,18 +281,24 @@ def _publish_view(con: duckdb.DuckDBPyConnection, events_dir: Path) -> None:
     if kind and kind[0][0] == "BASE TABLE":  # warehouses built before events moved to day files
         con.execute("DROP TABLE core.access_events")
     files = [row[0] for row in con.execute("SELECT events_file FROM ops.event_days ORDER BY event_day").fetchall()]
+    # the landed Parquet a day takes as it is carries the landing's reject columns, NULL in every row
     if files:
         listing = ", ".join(_quoted(events_dir / f) for f in files)
-        con.execute(f"CREATE OR REPLACE VIEW core.access_events AS SELECT * FROM read_parquet([{listing}])")
+        con.execute("CREATE OR REPLACE VIEW core.access_events AS SELECT * EXCLUDE (reject_reason, rejected_record) "
+                    f"FROM read_parquet([{listing}], hive_partitioning = false)")
         con.execute("DROP TABLE IF EXISTS core.access_events_none")
     else:
-        con.execute("CREATE OR REPLACE TABLE core.access_events_none AS SELECT * FROM day_events LIMIT 0")
+        con.execute("CREATE OR REPLACE TABLE core.access_events_none AS "
+                    "SELECT * EXCLUDE (reject_reason, rejected_record) FROM day_events LIMIT 0")
         con.execute("CREATE OR REPLACE VIEW core.access_events AS SELECT * FROM core.access_events_none")
 
 
 def remove_unreferenced_event_files(con: duckdb.DuckDBPyConnection, events_dir: Path) -> int:
     """Delete day files no manifest row names (left by rebuilt days or failed runs); return how many."""
-    referenced = {events_dir / row[0] for row in con.execute("SELECT events_file FROM ops.event_days").fetchall()}
+    referenced = {
+        path for row in con.execute("SELECT events_file FROM ops.event_days").fetchall()
+        for path in _day_files(events_dir, row[0])
+    }
     removed = 0
     for path in events_dir.rglob("*.parquet"):
         if path not in referenced:

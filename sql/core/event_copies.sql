@@ -1,8 +1,9 @@
 -- The landed records of the days being rebuilt (day_landing) whose event_id occurs more than once: CloudTrail may
 -- deliver an event twice. copy_number 1 is the copy kept (first by source file, then position), later copies are
--- counted as duplicates. pipelines/sources/events.py keeps this small table (copies are rare) for
--- sql/core/access_events_day.sql to join: numbering them inside the day files' write cost a quarter of it.
+-- counted as duplicates. pipelines/sources/events.py keeps this small table (copies are rare): a day with none
+-- keeps its landed Parquet as it is; the others are written by sql/core/access_events_day.sql.
 SELECT
+    event_day,
     event_id,
     source_file,
     record_position,

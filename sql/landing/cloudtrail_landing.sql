@@ -1,6 +1,6 @@
--- A read's records in the landing shape, written as its Parquet in one pass over the packed JSON (checked
--- records: sql/landing/cloudtrail_read.sql, given as cloudtrail_checked). Rejected records come too, with
--- their reason and an excerpt, to be counted and quarantined; the Parquet keeps only loadable ones.
+-- A read's records in the landing shape, in one pass over the packed JSON (checked records:
+-- sql/landing/cloudtrail_read.sql, given as cloudtrail_checked). Rejected records come too, with their reason and
+-- an excerpt; sql/landing/cloudtrail_attributed.sql takes these rows (as cloudtrail_shaped) to the landing Parquet.
 SELECT
     source_file,
     source_key,

@@ -1,5 +1,5 @@
 -- CloudTrail records with explicit columns, numbered within their file, each with why it cannot be loaded
--- (reject_reason, NULL when it can). sql/landing/cloudtrail_landing.sql writes them to landing Parquet.
+-- (reject_reason, NULL when it can). sql/landing/cloudtrail_landing.sql shapes them.
 -- The input is packed JSON Lines: one line per source file (or per slice of a JSON Lines source),
 -- {"_s": <source file>, "_k": <source key>, "_p": <position prefix>, "_o": <records before>, "_r": [records]}
 -- (pipelines/sources/cloudtrail.py packs them without parsing), because DuckDB pays a price per file read and a

@@ -134,11 +134,12 @@ def test_a_night_in_chunks_lands_each_file_in_the_records_file_its_outcome_names
     night = Night(tmp_path, sources)
     outcomes, summary = night.run()
     records_dir = night.landing_dir / "cloudtrail" / "records"
-    assert len({o.records_file for o in outcomes}) == 3 == len(list(records_dir.glob("*.parquet")))
+    assert len({o.records_file for o in outcomes}) == 3 == len([p for p in records_dir.iterdir() if p.is_dir()])
     for outcome in outcomes:
         landed = night.con.execute(
-            "SELECT list(event_id ORDER BY event_id) FROM read_parquet($f) WHERE source_key = $k",
-            {"f": str(records_dir / outcome.records_file), "k": outcome.source.key},
+            "SELECT list(event_id ORDER BY event_id) FROM read_parquet($f, hive_partitioning = false) "
+            "WHERE source_key = $k",
+            {"f": str(records_dir / outcome.records_file / "*" / "*.parquet"), "k": outcome.source.key},
         ).fetchall()
         number = outcome.source.path.name[1]
         assert landed == [([f"e{number}a", f"e{number}b"],)]
@@ -158,7 +159,7 @@ def test_a_removed_file_leaves_the_nights_outcomes_and_its_records_file(tmp_path
     gone = next(o for o in first if o.source.path.name == "b.json.gz")
     gone.source.path.unlink()
     second, summary = night.run()
-    records = sorted(p.name for p in (night.landing_dir / "cloudtrail" / "records").glob("*.parquet"))
+    records = sorted(p.name for p in (night.landing_dir / "cloudtrail" / "records").iterdir())
     assert records == [second[0].records_file] and gone.records_file not in records
     outcome_lines = next((night.landing_dir / "cloudtrail" / "outcomes").glob("*.jsonl")).read_text().splitlines()
     assert len(outcome_lines) == 1 and second[0].was_landed_before
@@ -177,6 +178,84 @@ def test_an_event_delivered_three_times_is_kept_once_from_the_first_file(tmp_pat
     assert night.con.execute(
         "SELECT sum(records), sum(duplicates) FROM ops.event_day_files"
     ).fetchall() == [(6, 2)]
+
+
+def _day_files(night: Night, day: str) -> list[Path]:
+    pattern = night.con.execute(
+        "SELECT events_file FROM ops.event_days WHERE event_day = $d::DATE", {"d": day}
+    ).fetchall()[0][0]
+    return sorted(night.events_dir.glob(pattern))
+
+
+def test_a_day_without_copies_takes_its_landed_parquet_by_a_hard_link(night):
+    night.run()
+    (linked,) = _day_files(night, "2026-11-01")
+    (landed,) = (night.landing_dir / "cloudtrail" / "records").glob("*/landing_part=2026-11-01/*.parquet")
+    assert linked.stat().st_ino == landed.stat().st_ino and linked.stat().st_nlink == 2
+    assert night.con.execute("SELECT list(event_id ORDER BY event_id) FROM core.access_events").fetchall() == [
+        (["e1", "e2", "e3"],)
+    ]
+    assert "reject_reason" not in [c[0] for c in night.con.execute("DESCRIBE core.access_events").fetchall()]
+
+
+def test_a_quarantined_record_leaves_no_rejected_parquet_and_no_event(tmp_path):
+    sources = tmp_path / "inputs"
+    path = trail_file(sources, "2026-11-01", "a", "e1", "e2")
+    write_json(path, {"Records": [event("e1", identity=BOT, time="2026-11-01T10:00:00Z"),
+                                  event("e2", identity=BOT, time="not a time")]}, gz=True)
+    night = Night(tmp_path, sources)
+    (outcome,), summary = night.run()
+    assert [r.reason for r in outcome.rejected] == ["eventTime is not a timestamp: not a time"]
+    assert summary.events == 1
+    records = night.landing_dir / "cloudtrail" / "records" / outcome.records_file
+    assert sorted(p.name for p in records.iterdir()) == ["landing_part=2026-11-01"]
+
+
+def test_a_removed_file_that_shared_a_records_directory_leaves_its_day_written_without_it(tmp_path):
+    sources = tmp_path / "inputs"
+    trail_file(sources, "2026-11-01", "a", "e1")
+    gone = trail_file(sources, "2026-11-01", "b", "e2")
+    night = Night(tmp_path, sources)
+    first, _ = night.run()
+    assert len({o.records_file for o in first}) == 1
+    gone.unlink()
+    _, summary = night.run()
+    assert (summary.days_rebuilt, summary.events) == (1, 1)
+    assert [p.name for p in _day_files(night, "2026-11-01")] == ["data_0.parquet"]
+    assert night.con.execute("SELECT list(event_id) FROM core.access_events").fetchall() == [(["e1"],)]
+    assert night.days() == [("2026-11-01", 1)]
+
+
+def test_a_day_with_copies_of_an_event_is_written_and_the_others_are_linked(tmp_path):
+    sources = tmp_path / "inputs"
+    trail_file(sources, "2026-11-01", "a", "e1")
+    trail_file(sources, "2026-11-01", "b", "e1", "e2")
+    trail_file(sources, "2026-11-02", "c", "e3")
+    night = Night(tmp_path, sources)
+    _, summary = night.run()
+    assert summary.events == 3
+    assert [p.name for p in _day_files(night, "2026-11-01")] == ["data_0.parquet"]
+    assert _day_files(night, "2026-11-02")[0].stat().st_nlink == 2
+
+
+def test_files_landed_in_an_earlier_layout_are_landed_again(night):
+    night.run()
+    outcomes_dir = night.landing_dir / "cloudtrail" / "outcomes"
+    nightly = next(outcomes_dir.glob("*.jsonl"))
+    earlier = [json.loads(line) for line in nightly.read_text().splitlines()]
+    nightly.write_text("".join(json.dumps({k: v for k, v in d.items() if k != "layout"}) + "\n" for d in earlier))
+    outcomes, summary = night.run()
+    assert not any(o.was_landed_before for o in outcomes) and summary.events == 3
+    assert night.days() == [("2026-11-01", 2), ("2026-11-02", 1)]
+    assert len(list((night.landing_dir / "cloudtrail" / "outcomes").glob("*.jsonl"))) == 1
+
+
+def test_new_files_are_read_in_order_of_their_delivery_day():
+    from pipelines.sources.cloudtrail import delivery_day
+
+    assert delivery_day(Path("AWSLogs/1/CloudTrail/us-east-1/2026/11/02/1_CloudTrail_us-east-1_20261102T0105Z_x.json.gz")) == "20261102"
+    assert delivery_day(Path("AWSLogs/1/CloudTrail/us-east-1/2026/11/02/export.json.gz")) == "20261102"
+    assert delivery_day(Path("exports/lake.jsonl")) == ""
 
 
 def test_outcomes_an_earlier_version_wrote_per_file_are_still_reused(night):
