@@ -21,8 +21,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines.sources.cloudtrail import (
+    LANDING_PART,
     create_landing_shape,
-    landed_day_part,
     outcome_from_document,
     read_landed_documents,
 )
@@ -177,10 +177,13 @@ def _day_events_shape(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _landed_files(records_dir: Path, directories: list[str], days: list[str]) -> dict[str, list[Path]]:
-    """The landed Parquet of each day, from the records directories given."""
-    found: dict[str, list[Path]] = {}
-    for day in days:
-        found[day] = sorted(p for d in directories for p in (records_dir / d / landed_day_part(day)).glob("*.parquet"))
+    """The landed Parquet of each of ``days``, from the records directories given."""
+    found: dict[str, list[Path]] = {day: [] for day in days}
+    for directory in directories:
+        for path in sorted((records_dir / directory).glob(f"{LANDING_PART}=*/*.parquet")):
+            day = path.parent.name.removeprefix(f"{LANDING_PART}=")
+            if day in found:
+                found[day].append(path)
     return found
 
 
@@ -208,34 +211,38 @@ def _rebuild_days(
     shutil.rmtree(target, ignore_errors=True)  # a failed run's leftovers: unlinked, never written over in place
     con.execute(f"CREATE OR REPLACE TEMP TABLE day_copies AS WITH day_landing AS ({landed}) "
                 f"{sql_text('core/event_copies')}", params)
+    con.execute("CREATE OR REPLACE TEMP TABLE day_landed AS SELECT event_day, source_key, count(*) AS records "
+                "FROM read_parquet($files, hive_partitioning = false) GROUP BY ALL", {"files": params["files"]})
     # A day's landed Parquet is its day file as it is, unless it holds later copies of an event or records of
     # files no longer among the sources (a records directory stays while any of its files does): those days are
     # written again without them.
     rewritten = {row[0] for row in con.execute(
-        "SELECT event_day::VARCHAR FROM day_copies UNION SELECT event_day::VARCHAR "
-        "FROM read_parquet($files, hive_partitioning = false) WHERE NOT list_contains($keys, source_key)", params
+        "SELECT event_day::VARCHAR FROM day_copies UNION "
+        "SELECT event_day::VARCHAR FROM day_landed WHERE NOT list_contains($keys, source_key)", {"keys": keys}
     ).fetchall()}
     for day in days:
+        day_dir = target / f"event_day={day}"
         if day in rewritten:
-            _write_day(con, landed, params, day, target / f"event_day={day}" / "data_0.parquet")
+            _write_day(con, landed, params, day, day_dir / "data_0.parquet")
         else:
-            for source in landed_of_day[day]:
-                _link_or_copy(source, target / f"event_day={day}" / f"{source.parent.parent.name}-{source.name}")
+            for source in landed_of_day[day]:  # named by the records directory, one file per read of new files
+                _link_or_copy(source, day_dir / f"{source.parent.parent.name}-{source.name}")
     for day in days:
         _forget_day(con, day)
     written = sorted(target.glob("event_day=*/*.parquet"))
     if written:
+        listing = ", ".join(_quoted(path) for path in written)
         con.execute("CREATE OR REPLACE TEMP VIEW day_events AS "
-                    f"SELECT * FROM read_parquet([{', '.join(_quoted(path) for path in written)}], hive_partitioning = false)")
+                    f"SELECT * FROM read_parquet([{listing}], hive_partitioning = false)")
     else:
         _day_events_shape(con)
     # every landed record is kept in a day file or is a copy of one kept: duplicates are what the files lack
     con.execute(
         "INSERT INTO ops.event_day_files SELECT event_day, source_key, landed.records, landed.records - coalesce(kept.events, 0) "
-        f"FROM (SELECT event_day, source_key, count(*) AS records FROM ({landed}) GROUP BY ALL) AS landed "
+        "FROM (SELECT * FROM day_landed WHERE list_contains($keys, source_key)) AS landed "
         "LEFT JOIN (SELECT event_day, source_key, count(*) AS events FROM day_events GROUP BY ALL) AS kept "
         "USING (event_day, source_key)",
-        params,
+        {"keys": keys},
     )
     for table in ROLLUPS:
         schema, name = table.split(".")

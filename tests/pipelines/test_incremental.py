@@ -250,12 +250,29 @@ def test_files_landed_in_an_earlier_layout_are_landed_again(night):
     assert len(list((night.landing_dir / "cloudtrail" / "outcomes").glob("*.jsonl"))) == 1
 
 
-def test_new_files_are_read_in_order_of_their_delivery_day():
+def test_delivery_day_comes_from_the_file_name_or_the_s3_layout():
     from pipelines.sources.cloudtrail import delivery_day
 
-    assert delivery_day(Path("AWSLogs/1/CloudTrail/us-east-1/2026/11/02/1_CloudTrail_us-east-1_20261102T0105Z_x.json.gz")) == "20261102"
+    named = "AWSLogs/1/CloudTrail/us-east-1/2026/11/02/1_CloudTrail_us-east-1_20261102T0105Z_x.json.gz"
+    assert delivery_day(Path(named)) == "20261102"
     assert delivery_day(Path("AWSLogs/1/CloudTrail/us-east-1/2026/11/02/export.json.gz")) == "20261102"
     assert delivery_day(Path("exports/lake.jsonl")) == ""
+
+
+def test_new_files_are_read_in_order_of_delivery_day_so_each_read_holds_whole_days(tmp_path, monkeypatch):
+    monkeypatch.setattr("pipelines.sources.cloudtrail.CHUNK_FILES", 2)
+    sources = tmp_path / "inputs"
+    for account in ("111122223333", "444455556666"):  # in path order: an account's days, then the next account's
+        for day in ("01", "02"):
+            records = [event(f"{account}-{day}", identity=BOT, time=f"2026-11-{day}T10:00:00Z")]
+            write_json(sources / f"AWSLogs/{account}/CloudTrail/us-east-1/2026/11/{day}/f.json.gz",
+                       {"Records": records}, gz=True)
+    night = Night(tmp_path, sources)
+    _, summary = night.run()
+    assert summary.events == 4
+    records_dir = night.landing_dir / "cloudtrail" / "records"
+    assert sorted(len(list(d.iterdir())) for d in records_dir.iterdir()) == [1, 1]
+    assert [len(_day_files(night, day)) for day in ("2026-11-01", "2026-11-02")] == [1, 1]
 
 
 def test_outcomes_an_earlier_version_wrote_per_file_are_still_reused(night):
