@@ -187,12 +187,47 @@ class _Lander:
     def read_carefully(self, plan: ReadPlan) -> None:
         """Parse a file DuckDB rejected record by record; quarantine what is broken, land the rest."""
         outcome = self.outcomes[plan.source.path]
-        good = [g for g in _parsed_records(plan, outcome) if g]
-        if not good:
-            return
+        good = [g for g in _parsed_records(plan, outcome) if g[1]]
+        try:
+            self.land_records(plan, good)
+        except duckdb.Error:
+            # a kind of record the checks above do not know: find each one DuckDB cannot read, land the rest
+            self.land_records(plan, self.loadable(plan, good, outcome))
+
+    def land_records(self, plan: ReadPlan, records: list[tuple[str, bytes]]) -> None:
+        if records:
+            self.read_into_landing([ReadPlan(plan.source, self.cleaned(plan, records), LINES, plan.position_prefix)])
+
+    def loadable(self, plan: ReadPlan, records: list[tuple[str, bytes]], outcome) -> list[tuple[str, bytes]]:
+        """``records`` without those DuckDB cannot read, each quarantined with DuckDB's reason: halves are tried
+        apart (into a scratch directory) until the records at fault stand alone, so that what lands is one read."""
+        try:
+            _write_landing(self.con, [ReadPlan(plan.source, self.cleaned(plan, records), LINES, "")],
+                           self.scratch_dir / "probe", self.scratch_dir)
+            return records
+        except duckdb.Error as error:
+            if len(records) == 1:
+                position, record = records[0]
+                outcome.rejected.append(Rejected(position, f"not loadable: {_first_line(error)}", excerpt(record)))
+                return []
+        finally:
+            shutil.rmtree(self.scratch_dir / "probe", ignore_errors=True)
+        half = len(records) // 2
+        return self.loadable(plan, records[:half], outcome) + self.loadable(plan, records[half:], outcome)
+
+    def cleaned(self, plan: ReadPlan, records: list[tuple[str, bytes]]) -> Path:
         cleaned = self.scratch_dir / f"{plan.source.key}.cleaned.jsonl"
-        cleaned.write_bytes(b"\n".join(good))
-        self.read_into_landing([ReadPlan(plan.source, cleaned, LINES, plan.position_prefix)])
+        cleaned.write_bytes(b"\n".join(record for _, record in records))
+        return cleaned
+
+
+_SCRATCH_FILE = re.compile(r' in file "[^"]*",?')
+
+
+def _first_line(error: Exception) -> str:
+    """DuckDB's reason, without the scratch file it read (the quarantine names the source file)."""
+    text = str(error).strip()
+    return _SCRATCH_FILE.sub("", text.splitlines()[0]) if text else type(error).__name__
 
 
 # A records directory holds a directory per value of ``landing_part``: a UTC day, or ``rejected``.
@@ -419,11 +454,12 @@ def _keep_loadable(records_dir: Path, loaded: int) -> bool:
     return bool(loaded)
 
 
-def _parsed_records(plan: ReadPlan, outcome: FileOutcome) -> list[bytes]:
-    """The file's records one by one, each tagged with its position; what cannot be parsed is quarantined."""
+def _parsed_records(plan: ReadPlan, outcome: FileOutcome) -> list[tuple[str, bytes]]:
+    """The file's records one by one, each with its position and tagged with it (``b""`` where it cannot be
+    loaded); what cannot be parsed or loaded is quarantined."""
     text = plan.records()
     if plan.json_format == LINES:
-        good: list[bytes] = []
+        good: list[tuple[str, bytes]] = []
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
@@ -432,7 +468,7 @@ def _parsed_records(plan: ReadPlan, outcome: FileOutcome) -> list[bytes]:
             except ValueError as error:
                 outcome.rejected.append(Rejected(f"line {number}", f"malformed JSON: {error}", excerpt(line)))
                 continue
-            good.append(_positioned(record, f"line {number}", outcome))
+            good.append((f"line {number}", _positioned(record, f"line {number}", outcome)))
         return good
     try:
         records = json.loads(text)
@@ -442,13 +478,22 @@ def _parsed_records(plan: ReadPlan, outcome: FileOutcome) -> list[bytes]:
     if not isinstance(records, list):
         outcome.rejected.append(Rejected(None, "no Records array in the file", excerpt(text)))
         return []
-    return [_positioned(r, f"record {i}", outcome) for i, r in enumerate(records, start=1)]
+    return [(f"record {i}", _positioned(r, f"record {i}", outcome)) for i, r in enumerate(records, start=1)]
+
+
+# Read as JSON text and parsed again by the landing SQL: a string there is not JSON and would fail the read.
+JSON_FIELDS = ("userIdentity", "requestParameters", "resources")
 
 
 def _positioned(record, position: str, outcome: FileOutcome) -> bytes:
     if not isinstance(record, dict):
         outcome.rejected.append(Rejected(position, "record is not a JSON object", excerpt(json.dumps(record))))
         return b""
+    for name in JSON_FIELDS:
+        if isinstance(record.get(name), str):
+            outcome.rejected.append(Rejected(position, f"{name} is a string, not a JSON object or array",
+                                             excerpt(json.dumps(record))))
+            return b""
     return json.dumps(record | {"_overreach_position": position}).encode()
 
 

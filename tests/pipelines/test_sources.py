@@ -192,6 +192,47 @@ def test_cloudtrail_files_land_every_record_or_quarantine_it(tmp_path):
     assert lake["source_key"] == outcomes["lake.jsonl"].source.key
 
 
+def test_a_record_whose_json_fields_are_strings_is_quarantined_and_its_file_lands(tmp_path):
+    root = tmp_path / "in" / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2026" / "11" / "20"
+    records = [
+        event("ok-1"),
+        event("who") | {"userIdentity": "alice"},
+        event("params") | {"requestParameters": "bucketName=b"},
+        event("touched") | {"resources": "arn:aws:s3:::b"},
+        event("ok-2", request={"bucketName": "b"}),
+    ]
+    write_json(root / "strings.json.gz", {"Records": records}, gz=True)
+    con, landing_dir, outcomes = land_all(tmp_path, tmp_path / "in")
+    outcome = outcomes["strings.json.gz"]
+    assert [(r.position, r.reason) for r in outcome.rejected] == [
+        ("record 2", "userIdentity is a string, not a JSON object or array"),
+        ("record 3", "requestParameters is a string, not a JSON object or array"),
+        ("record 4", "resources is a string, not a JSON object or array"),
+    ]
+    assert (outcome.records_loaded, outcome.status) == (2, "partial")
+    landed = read_landed(con, landing_dir, "cloudtrail/**/*.parquet")
+    assert sorted(landed["event_id"].to_list()) == ["ok-1", "ok-2"]
+
+
+def test_a_record_duckdb_cannot_read_is_found_and_quarantined_with_its_reason(tmp_path):
+    root = tmp_path / "in" / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2026" / "11" / "20"
+    # valid for Python's parser, not for DuckDB's: a lone UTF-16 surrogate escape
+    body = ", ".join(json.dumps(event(f"ok-{n}")) for n in range(5))
+    broken = json.dumps(event("lone")).replace('"ListBuckets"', '"List\\ud800"')
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "surrogate.json").write_text('{"Records": [' + body + ", " + broken + ", " + json.dumps(event("ok-5")) + "]}")
+    con, landing_dir, outcomes = land_all(tmp_path, tmp_path / "in")
+    outcome = outcomes["surrogate.json"]
+    assert [r.position for r in outcome.rejected] == ["record 6"]
+    reason = outcome.rejected[0].reason
+    assert reason.startswith("not loadable: ") and "surrogate" in reason and "scratch" not in reason
+    assert outcome.records_loaded == 6 and outcome.records_file is not None
+    landed = read_landed(con, landing_dir, "cloudtrail/**/*.parquet")
+    assert sorted(landed["event_id"].to_list()) == [f"ok-{n}" for n in range(6)]
+    # what landed is one read: the file's records are all in the records directory its outcome names
+    assert [p.name for p in (landing_dir / "cloudtrail" / "records").iterdir()] == [outcome.records_file]
+
+
 def test_the_json_reader_allows_16_mib_objects_unless_a_packed_line_is_longer():
     assert SMALLEST_OBJECT_LIMIT == 16 * 2**20
     assert object_size_for(0) == object_size_for(170_000) == object_size_for(2**24 - 1) == 2**24
