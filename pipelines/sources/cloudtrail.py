@@ -42,9 +42,9 @@ class ReadPlan:
     read_path: Path
     json_format: str
     position_prefix: str
-    content: bytes | None = None
+    content: bytes | memoryview | None = None
 
-    def records(self) -> bytes:
+    def records(self) -> bytes | memoryview:
         return self.content if self.content is not None else self.read_path.read_bytes()
 
 
@@ -347,8 +347,9 @@ def _plan(source: SourceFile, fmt: str, scratch_dir: Path) -> ReadPlan:
     return ReadPlan(source, source.path, ARRAY, "record ", records_array(read_content(source)))
 
 
-def records_array(content: bytes) -> bytes:
-    """The ``[...]`` of a ``{"Records": [...]}`` document, without parsing it.
+def records_array(content: bytes) -> bytes | memoryview:
+    """The ``[...]`` of a ``{"Records": [...]}`` document, without parsing it (a view of ``content``: a copy
+    of every file's records cost half a second per million events).
 
     A document of any other shape is returned whole, so that DuckDB rejects it and
     the careful path explains why.
@@ -357,7 +358,7 @@ def records_array(content: bytes) -> bytes:
     body = content.rstrip()
     if start is None or not body.endswith(b"}"):
         return content
-    return body[start.end() : -1]
+    return memoryview(body)[start.end() : -1]
 
 
 def _pack(batch: list[ReadPlan], scratch_dir: Path) -> tuple[Path, int]:
@@ -457,7 +458,7 @@ def _keep_loadable(records_dir: Path, loaded: int) -> bool:
 def _parsed_records(plan: ReadPlan, outcome: FileOutcome) -> list[tuple[str, bytes]]:
     """The file's records one by one, each with its position and tagged with it (``b""`` where it cannot be
     loaded); what cannot be parsed or loaded is quarantined."""
-    text = plan.records()
+    text = bytes(plan.records())
     if plan.json_format == LINES:
         good: list[tuple[str, bytes]] = []
         for number, line in enumerate(text.splitlines(), start=1):
