@@ -457,7 +457,8 @@ def _keep_loadable(records_dir: Path, loaded: int) -> bool:
 
 def _parsed_records(plan: ReadPlan, outcome: FileOutcome) -> list[tuple[str, bytes]]:
     """The file's records one by one, each with its position and tagged with it (``b""`` where it cannot be
-    loaded); what cannot be parsed or loaded is quarantined."""
+    loaded); what cannot be parsed or loaded is quarantined. Bytes that are not UTF-8 are kept as lone
+    surrogates (``surrogateescape``), so that they spoil their own record, not the file's."""
     text = bytes(plan.records())
     if plan.json_format == LINES:
         good: list[tuple[str, bytes]] = []
@@ -465,14 +466,14 @@ def _parsed_records(plan: ReadPlan, outcome: FileOutcome) -> list[tuple[str, byt
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = json.loads(_decoded(line))
             except ValueError as error:
                 outcome.rejected.append(Rejected(f"line {number}", f"malformed JSON: {error}", excerpt(line)))
                 continue
             good.append((f"line {number}", _positioned(record, f"line {number}", outcome)))
         return good
     try:
-        records = json.loads(text)
+        records = json.loads(_decoded(text))
     except ValueError as error:
         outcome.rejected.append(Rejected(None, f"malformed JSON, file not loaded: {error}", excerpt(text)))
         return []
@@ -482,20 +483,34 @@ def _parsed_records(plan: ReadPlan, outcome: FileOutcome) -> list[tuple[str, byt
     return [(f"record {i}", _positioned(r, f"record {i}", outcome)) for i, r in enumerate(records, start=1)]
 
 
+def _decoded(text: bytes) -> str:
+    return text.decode("utf-8-sig", "surrogateescape")
+
+
 # Read as JSON text and parsed again by the landing SQL: a string there is not JSON and would fail the read.
 JSON_FIELDS = ("userIdentity", "requestParameters", "resources")
+NOT_UNICODE = "record holds text that is not valid Unicode (bytes that are not UTF-8, or a lone surrogate escape)"
 
 
 def _positioned(record, position: str, outcome: FileOutcome) -> bytes:
+    problem = _shape_problem(record)
+    if problem is None:
+        try:
+            return json.dumps(record | {"_overreach_position": position}, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            problem = NOT_UNICODE
+    shown = json.dumps(record).encode("ascii", "replace")  # escapes make the lone surrogates printable
+    outcome.rejected.append(Rejected(position, problem, excerpt(shown)))
+    return b""
+
+
+def _shape_problem(record) -> str | None:
     if not isinstance(record, dict):
-        outcome.rejected.append(Rejected(position, "record is not a JSON object", excerpt(json.dumps(record))))
-        return b""
+        return "record is not a JSON object"
     for name in JSON_FIELDS:
         if isinstance(record.get(name), str):
-            outcome.rejected.append(Rejected(position, f"{name} is a string, not a JSON object or array",
-                                             excerpt(json.dumps(record))))
-            return b""
-    return json.dumps(record | {"_overreach_position": position}).encode()
+            return f"{name} is a string, not a JSON object or array"
+    return None
 
 
 def _quoted(path: Path) -> str:
