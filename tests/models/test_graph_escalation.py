@@ -218,6 +218,23 @@ def test_create_policy_version_on_a_policy_not_attached_to_it_is_no_edge():
     assert edge_set(s.graph(), CAN_ESCALATE) == set()
 
 
+def test_a_policy_attached_to_several_principals_it_reaches_is_one_edge_through_the_first():
+    shared = (managed_arn("shared"), policy(allow("s3:GetObject")))
+    tool = role("tool", inline=[policy(allow("iam:CreatePolicyVersion", managed_arn("shared")),
+                                       allow("sts:AssumeRole"))])
+    trust = aws_trust(f"arn:aws:iam::{ACCOUNT}:root")
+    g = scenario(tool, role("beta", managed=[shared], trust=trust), role("alpha", managed=[shared], trust=trust),
+                 role("gamma", managed=[shared], trust=trust)).graph()
+    admin_edges = g.edges.filter((pl.col("target_id") == admin_node_id(ACCOUNT))
+                                 & (pl.col("method") == "create_policy_version"))
+    assert admin_edges.select("source_id", "subject_id").rows() == [(tool.arn, arn("role", "alpha"))]
+    # held by the source itself too: the source's own way comes first
+    g = scenario(role("tool", inline=tool.inline, managed=[shared]), role("alpha", managed=[shared], trust=trust)).graph()
+    admin_edges = g.edges.filter((pl.col("target_id") == admin_node_id(ACCOUNT))
+                                 & (pl.col("method") == "create_policy_version"))
+    assert admin_edges.select("source_id", "subject_id").rows() == [(tool.arn, tool.arn)]
+
+
 def test_create_policy_version_on_an_inline_policy_is_not_a_thing():
     # Inline policies have no versions; only customer-managed ARNs are targets.
     s = scenario(role("tool", inline=[policy(allow("iam:CreatePolicyVersion"))]))
