@@ -43,6 +43,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from typing import NamedTuple
 
 from models.graph.capabilities import NO_CAPABILITIES, Access, Capabilities
 from models.graph.model import CAN_ESCALATE, Edge, admin_node_id, principal_set_id
@@ -288,9 +289,9 @@ class EscalationInputs:
     reachable: Callable[[str, str | None, str | None], Iterable[str]] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
-    """One candidate target of a rule: the ARN the actions must match and where the edge goes."""
+class _Target(NamedTuple):
+    """One candidate target of a rule: the ARN the actions must match and where the edge goes. A named tuple:
+    rules make millions of candidates and keep few, and a frozen dataclass took three times as long to make."""
 
     arn: str
     edge_target_id: str
