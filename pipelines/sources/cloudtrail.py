@@ -187,38 +187,45 @@ class _Lander:
     def read_carefully(self, plan: ReadPlan) -> None:
         """Parse a file DuckDB rejected record by record; quarantine what is broken, land the rest."""
         outcome = self.outcomes[plan.source.path]
-        good = [g for g in _parsed_records(plan, outcome) if g[1]]
+        good = _parsed_records(plan, outcome)
+        if not good:
+            return
         try:
-            self.land_records(plan, good)
-        except duckdb.Error:
-            # a kind of record the checks above do not know: find each one DuckDB cannot read, land the rest
-            self.land_records(plan, self.loadable(plan, good, outcome))
-
-    def land_records(self, plan: ReadPlan, records: list[tuple[str, bytes]]) -> None:
-        if records:
-            self.read_into_landing([ReadPlan(plan.source, self.cleaned(plan, records), LINES, plan.position_prefix)])
+            self.read_into_landing([self.cleaned(plan, good)])
+        except duckdb.Error as error:
+            # a kind of record the checks do not know: find each one DuckDB cannot read, land the rest
+            kept = self.without_unreadable(plan, good, outcome, error)
+            if kept:
+                self.read_into_landing([self.cleaned(plan, kept)])
 
     def loadable(self, plan: ReadPlan, records: list[tuple[str, bytes]], outcome) -> list[tuple[str, bytes]]:
-        """``records`` without those DuckDB cannot read, each quarantined with DuckDB's reason: halves are tried
-        apart (into a scratch directory) until the records at fault stand alone, so that what lands is one read."""
+        """``records`` without those DuckDB cannot read, each quarantined with DuckDB's reason; tried in a scratch
+        directory, so that what lands afterwards is one read."""
+        probe = self.scratch_dir / "probe"
         try:
-            _write_landing(self.con, [ReadPlan(plan.source, self.cleaned(plan, records), LINES, "")],
-                           self.scratch_dir / "probe", self.scratch_dir)
+            _write_landing(self.con, [self.cleaned(plan, records)], probe, self.scratch_dir)
             return records
         except duckdb.Error as error:
-            if len(records) == 1:
-                position, record = records[0]
-                outcome.rejected.append(Rejected(position, f"not loadable: {_first_line(error)}", excerpt(record)))
-                return []
+            return self.without_unreadable(plan, records, outcome, error)
         finally:
-            shutil.rmtree(self.scratch_dir / "probe", ignore_errors=True)
+            shutil.rmtree(probe, ignore_errors=True)
+
+    def without_unreadable(self, plan: ReadPlan, records: list[tuple[str, bytes]], outcome,
+                           error: duckdb.Error) -> list[tuple[str, bytes]]:
+        """``records``, which DuckDB just failed to read with ``error``, halved until the records at fault stand
+        alone."""
+        if len(records) == 1:
+            position, record = records[0]
+            outcome.rejected.append(Rejected(position, f"not loadable: {_first_line(error)}", excerpt(record)))
+            return []
         half = len(records) // 2
         return self.loadable(plan, records[:half], outcome) + self.loadable(plan, records[half:], outcome)
 
-    def cleaned(self, plan: ReadPlan, records: list[tuple[str, bytes]]) -> Path:
+    def cleaned(self, plan: ReadPlan, records: list[tuple[str, bytes]]) -> ReadPlan:
+        """The plan of ``records`` (position, tagged JSON) as JSON Lines in the scratch directory."""
         cleaned = self.scratch_dir / f"{plan.source.key}.cleaned.jsonl"
         cleaned.write_bytes(b"\n".join(record for _, record in records))
-        return cleaned
+        return ReadPlan(plan.source, cleaned, LINES, plan.position_prefix)
 
 
 _SCRATCH_FILE = re.compile(r' in file "[^"]*",?')
@@ -456,31 +463,31 @@ def _keep_loadable(records_dir: Path, loaded: int) -> bool:
 
 
 def _parsed_records(plan: ReadPlan, outcome: FileOutcome) -> list[tuple[str, bytes]]:
-    """The file's records one by one, each with its position and tagged with it (``b""`` where it cannot be
-    loaded); what cannot be parsed or loaded is quarantined. Bytes that are not UTF-8 are kept as lone
-    surrogates (``surrogateescape``), so that they spoil their own record, not the file's."""
+    """The file's loadable records one by one, each with its position and tagged with it; what cannot be parsed
+    or loaded is quarantined. Bytes that are not UTF-8 are kept as lone surrogates (``surrogateescape``), so
+    that they spoil their own record, not the file's."""
     text = bytes(plan.records())
     if plan.json_format == LINES:
-        good: list[tuple[str, bytes]] = []
+        parsed = []
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(_decoded(line))
+                parsed.append((f"line {number}", json.loads(_decoded(line))))
             except ValueError as error:
                 outcome.rejected.append(Rejected(f"line {number}", f"malformed JSON: {error}", excerpt(line)))
-                continue
-            good.append((f"line {number}", _positioned(record, f"line {number}", outcome)))
-        return good
-    try:
-        records = json.loads(_decoded(text))
-    except ValueError as error:
-        outcome.rejected.append(Rejected(None, f"malformed JSON, file not loaded: {error}", excerpt(text)))
-        return []
-    if not isinstance(records, list):
-        outcome.rejected.append(Rejected(None, "no Records array in the file", excerpt(text)))
-        return []
-    return [(f"record {i}", _positioned(r, f"record {i}", outcome)) for i, r in enumerate(records, start=1)]
+    else:
+        try:
+            records = json.loads(_decoded(text))
+        except ValueError as error:
+            outcome.rejected.append(Rejected(None, f"malformed JSON, file not loaded: {error}", excerpt(text)))
+            return []
+        if not isinstance(records, list):
+            outcome.rejected.append(Rejected(None, "no Records array in the file", excerpt(text)))
+            return []
+        parsed = [(f"record {i}", r) for i, r in enumerate(records, start=1)]
+    tagged = [(position, _positioned(record, position, outcome)) for position, record in parsed]
+    return [(position, record) for position, record in tagged if record is not None]
 
 
 def _decoded(text: bytes) -> str:
@@ -492,7 +499,8 @@ JSON_FIELDS = ("userIdentity", "requestParameters", "resources")
 NOT_UNICODE = "record holds text that is not valid Unicode (bytes that are not UTF-8, or a lone surrogate escape)"
 
 
-def _positioned(record, position: str, outcome: FileOutcome) -> bytes:
+def _positioned(record, position: str, outcome: FileOutcome) -> bytes | None:
+    """The record as JSON tagged with its position, or None when it is quarantined."""
     problem = _shape_problem(record)
     if problem is None:
         try:
@@ -501,7 +509,7 @@ def _positioned(record, position: str, outcome: FileOutcome) -> bytes:
             problem = NOT_UNICODE
     shown = json.dumps(record).encode("ascii", "replace")  # escapes make the lone surrogates printable
     outcome.rejected.append(Rejected(position, problem, excerpt(shown)))
-    return b""
+    return None
 
 
 def _shape_problem(record) -> str | None:

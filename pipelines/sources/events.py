@@ -155,9 +155,12 @@ def _forget_days(con: duckdb.DuckDBPyConnection, days: list[str]) -> None:
     load of 90 days ran 540 of them)."""
     if not days:
         return
-    for table, column in [(t, "day") for t in ROLLUPS] + [("ops.event_days", "event_day"),
-                                                           ("ops.event_day_files", "event_day")]:
+    for table, column in _DAY_COLUMNS.items():
         con.execute(f"DELETE FROM {table} WHERE list_contains($days::DATE[], {column})", {"days": days})
+
+
+# Every table a day's rebuild writes, with its day column.
+_DAY_COLUMNS = dict.fromkeys(ROLLUPS, "day") | {"ops.event_days": "event_day", "ops.event_day_files": "event_day"}
 
 
 def _day_file(batch_dir: str, day: str) -> str:
