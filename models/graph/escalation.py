@@ -487,6 +487,12 @@ def _edge(rule: EscalationRule, source: Principal, target: _Target, access: Acce
 _ONE_EDGE_PER_SOURCE = frozenset({"principal_policies", "attached_policy"})
 
 
+def _access_on_every_arn(caps: Capabilities, actions: tuple[str, ...]) -> Access | None:
+    """The source's access to all of ``actions`` when it is the same on every ARN, else None."""
+    answers = [caps.on_all_alike(action, "*") for action in actions]
+    return None if None in answers else min(answers, default=Access.ALLOWED)
+
+
 def evaluate_rules(rules: tuple[EscalationRule, ...], inputs: EscalationInputs) -> list[Edge]:
     """Every CAN_ESCALATE edge the rules find: one per (source, target, rule), the strongest way.
 
@@ -511,8 +517,9 @@ def evaluate_rules(rules: tuple[EscalationRule, ...], inputs: EscalationInputs) 
                     found[(source.identity_id, target.edge_target_id, rule.code)] = _edge(
                         rule, source, target, min(service_access, access), actions)
                 continue
-            # a source allowed every action everywhere, undenied, gets the same answer for every target: no need to ask
-            everywhere = all(caps.has_everything(a) for a in rule.actions_on_target)
+            # the same answer on every ARN (a Resource "*", conditional or not, undenied) is asked once, and a rule
+            # whose targets all lead to one edge needs its first target only (a conditional admin walked thousands)
+            alike = _access_on_every_arn(caps, rule.actions_on_target)
             for target in _TARGETS[rule.target_kind](rule, source, inputs):
                 key = (source.identity_id, target.edge_target_id, rule.code)
                 if key in found and not found[key].is_conditional:
@@ -520,9 +527,10 @@ def evaluate_rules(rules: tuple[EscalationRule, ...], inputs: EscalationInputs) 
                     if rule.target_kind in _ONE_EDGE_PER_SOURCE:
                         break
                     continue
-                on_target = Access.ALLOWED if everywhere else caps.all_of(rule.actions_on_target, target.arn)
+                on_target = alike if alike is not None else caps.all_of(rule.actions_on_target, target.arn)
                 access = min(service_access, target.floor, on_target)
-                if access == Access.NONE or (key in found and access == Access.CONDITIONAL):
-                    continue
-                found[key] = _edge(rule, source, target, access, actions)
+                if access != Access.NONE and not (key in found and access == Access.CONDITIONAL):
+                    found[key] = _edge(rule, source, target, access, actions)
+                if alike is not None and rule.target_kind in _ONE_EDGE_PER_SOURCE:
+                    break
     return list(found.values())

@@ -275,3 +275,29 @@ def test_group_policies_escalate_for_the_group_and_for_each_member():
         (arn("group", "deployers"), arn("role", "fn-role"), "passrole_lambda"),
         (arn("user", "dana"), arn("role", "fn-role"), "passrole_lambda"),
     }
+
+
+def test_a_conditional_grant_on_every_resource_is_one_conditional_admin_edge_through_the_first_reached():
+    # the same conditional answer on every ARN: the first role reached by id speaks for all of them
+    mfa = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    trust = aws_trust(f"arn:aws:iam::{ACCOUNT}:root")
+    operator = user("operator", inline=[policy(allow(["iam:AttachRolePolicy", "iam:PutRolePolicy"], condition=mfa),
+                                               allow("sts:AssumeRole"))])
+    g = scenario(operator, role("gamma", trust=trust), role("alpha", trust=trust), role("beta", trust=trust)).graph()
+    admin_edges = g.edges.filter(pl.col("target_id") == admin_node_id(ACCOUNT)).sort("method")
+    assert admin_edges.select("source_id", "method", "subject_id", "is_conditional").rows() == [
+        (operator.arn, "attach_role_policy", arn("role", "alpha"), True),
+        (operator.arn, "put_role_policy", arn("role", "alpha"), True),
+    ]
+
+
+def test_an_unconditional_grant_on_one_role_beats_a_conditional_one_on_every_role():
+    mfa = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    trust = aws_trust(f"arn:aws:iam::{ACCOUNT}:root")
+    operator = user("operator", inline=[policy(allow("iam:AttachRolePolicy", condition=mfa),
+                                               allow("iam:AttachRolePolicy", arn("role", "beta")),
+                                               allow("sts:AssumeRole"))])
+    g = scenario(operator, role("alpha", trust=trust), role("beta", trust=trust)).graph()
+    admin_edges = g.edges.filter(pl.col("target_id") == admin_node_id(ACCOUNT))
+    assert admin_edges.select("method", "subject_id", "is_conditional").rows() == [
+        ("attach_role_policy", arn("role", "beta"), False)]
