@@ -49,8 +49,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -111,7 +109,7 @@ from models.graph.scoring import TIER_WEIGHTS, tier_of
 from models.graph.trust import ASSUME_ROLE, EMPTY_TRUST, PolicyParseError, TrustPolicy, parse_trust_policy, role_name_key
 from models.iam.catalog import ACCESS_LEVELS
 from models.iam.effective import SCOPE_SEPARATOR
-from models.iam.patterns import resource_matches
+from models.iam.patterns import arns_starting_with, literal_prefix, resource_matches
 
 _EDGE_TYPE_ORDER = {t: i for i, t in enumerate((MEMBER_OF, CAN_ASSUME, CAN_ESCALATE, IS_ADMIN, CONTAINS, CAN_ACCESS))}
 _METHOD_ORDER = {r.code: i for i, r in enumerate(ESCALATION_RULES)}
@@ -208,6 +206,25 @@ class _AssumeRoleIndex:
             role_name_key(p.account, p.name): p.identity_id for p in principals.values() if p.kind == "role" and p.account
         }
         self.accounts = frozenset(p.account for p in principals.values() if p.account)
+        trusting: dict[str, list[str]] = defaultdict(list)
+        for role in (p for p in principals.values() if p.kind == "role"):
+            for account in {t.value for t in role.trust.of_kind("account")}:
+                trusting[account].append(role.identity_id)
+        self._roles_trusting = {account: sorted(ids) for account, ids in trusting.items()}
+        self._classes_allowed: dict[str, dict[str, list[tuple[tuple[str, ...], Access]]]] = {}
+
+    def classes_allowed(self, account: str, role_id: str) -> list[tuple[tuple[str, ...], Access]]:
+        """The account's holder classes whose statements allow ``sts:AssumeRole`` on a role that trusts the
+        account, with that access, in class order. Each class is asked about the roles trusting its account once,
+        by the patterns it holds, rather than each role asking every class: most classes may assume a few roles."""
+        if account not in self._classes_allowed:
+            by_role: dict[str, list[tuple[tuple[str, ...], Access]]] = defaultdict(list)
+            roles = self._roles_trusting.get(account, [])
+            for alike in self.holder_classes.get(account, ()):
+                for role, access in self.capabilities[alike[0]].allowed_among(ASSUME_ROLE, roles).items():
+                    by_role[role].append((alike, access))
+            self._classes_allowed[account] = by_role
+        return self._classes_allowed[account].get(role_id, [])
 
     def resolve(self, value: str) -> str | None:
         if value in self.principals and self.principals[value].kind in ("user", "role"):
@@ -253,9 +270,8 @@ def _trust_candidates(role: Principal, index: _AssumeRoleIndex, findings: list[F
             if trusted.value not in index.accounts:
                 findings.append(Finding("external_trust", arn, f"trust policy of {name} lets in account "
                                         f"{trusted.value}, which is not in the data"))
-            for alike in index.holder_classes.get(trusted.value, ()):
-                # most holders of sts:AssumeRole in an account may not assume most of its roles: no reason for them
-                if access := min(statement, index.permission(alike[0], role)):
+            for alike, permitted in index.classes_allowed(trusted.value, role.identity_id):
+                if access := min(statement, permitted):
                     for caller_id in alike:
                         yield caller_id, access, (
                             f"trust policy of {name} delegates to account {trusted.value}, and "
@@ -434,8 +450,6 @@ def _skipped_rule_findings(workloads: tuple[Workload, ...] | None) -> list[Findi
 
 _NO_MEMBERS = pl.DataFrame(schema={"set_id": pl.String, "service": pl.String, "account": pl.String,
                                    "resource_arn": pl.String, "resource_account": pl.String})
-# Where a resource pattern's literal text ends: a wildcard, a policy variable or an escape (``${*}``).
-_PATTERN_SPECIAL = re.compile(r"[*?$]")
 
 
 def _scoped_allows(scopes: pl.DataFrame, principals: dict[str, Principal]) -> pl.LazyFrame:
@@ -468,24 +482,18 @@ class _KnownArns:
     def _position(self) -> dict[str, int]:
         return {arn: i for i, arn in enumerate(self.account)}
 
-    def starting_with(self, prefix: str) -> list[str]:
-        if not prefix:
-            return self._sorted
-        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        return self._sorted[bisect_left(self._sorted, prefix):bisect_left(self._sorted, end)]
-
     def matched_by(self, scope_key: str) -> list[str]:
         """The ARNs a scope key matches, in the resources' order."""
         if scope_key.startswith("!"):
             return [arn for arn in self.account if _scope_matches(scope_key, arn)]
         found: set[str] = set()
         for pattern in scope_key[1:].split(SCOPE_SEPARATOR):
-            special = _PATTERN_SPECIAL.search(pattern)
-            if special is None:
+            prefix = literal_prefix(pattern)
+            if prefix == pattern:
                 # an exact ARN (the common case for scoped grants) is a look-up
                 found.update([pattern] if pattern in self.account else [])
             else:
-                found.update(a for a in self.starting_with(pattern[:special.start()]) if resource_matches(pattern, a))
+                found.update(a for a in arns_starting_with(self._sorted, prefix) if resource_matches(pattern, a))
         return sorted(found, key=self._position.__getitem__) if len(found) > 1 else list(found)
 
 

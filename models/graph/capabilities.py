@@ -22,7 +22,7 @@ from enum import IntEnum
 import polars as pl
 
 from models.iam.catalog import action_key, catalog_actions
-from models.iam.patterns import resource_matches, resource_pattern_covers
+from models.iam.patterns import arns_starting_with, literal_prefix, resource_matches, resource_pattern_covers
 
 
 class Access(IntEnum):
@@ -118,6 +118,21 @@ class Capabilities:
                     return Access.NONE
                 best = Access.CONDITIONAL
         return best
+
+    def allowed_among(self, action: str, sorted_arns: list[str]) -> dict[str, Access]:
+        """The ARNs of a sorted list the action is allowed on, to their access (``on``'s answer, never NONE), in
+        the list's order. An ARN a ``Resource`` pattern matches starts with the pattern's literal text, so each
+        pattern asks about one slice of the list, not all of it (a holder of a few roles' ``sts:AssumeRole``
+        was asked about every role of its account)."""
+        key = action_key(action)
+        scopes = self.allows.get(key, ())
+        if self._allowed_everywhere(key) or any(s.is_not_resource for s in scopes):
+            candidates = sorted_arns
+        else:
+            candidates = sorted({arn for s in scopes for p in s.patterns
+                                 for arn in arns_starting_with(sorted_arns, literal_prefix(p))})
+        answers = ((arn, self.on(action, arn)) for arn in candidates)
+        return {arn: access for arn, access in answers if access != Access.NONE}
 
     def on_all_alike(self, action: str, pattern: str) -> Access | None:
         """The action's access on every ARN ``pattern`` matches, when it is the same for all of them; None when

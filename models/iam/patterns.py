@@ -30,6 +30,7 @@ overlapping ones.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -162,6 +163,25 @@ def resource_matches(pattern: str, arn: str) -> bool:
     segment", so the answer is "may match" for such patterns.
     """
     return _resource_regex(pattern).fullmatch(arn) is not None
+
+
+# Where a resource pattern's literal text ends: a wildcard, a policy variable or an escape (``${*}``).
+_LITERAL_END = re.compile(r"[*?$]")
+
+
+def literal_prefix(pattern: str) -> str:
+    """The text every ARN a resource pattern matches starts with (matching is case-sensitive): the pattern up
+    to its first wildcard, variable or escape, or the whole pattern when it names one ARN."""
+    special = _LITERAL_END.search(pattern)
+    return pattern if special is None else pattern[:special.start()]
+
+
+def arns_starting_with(sorted_arns: list[str], prefix: str) -> list[str]:
+    """The ARNs of a sorted list that start with ``prefix``: one slice."""
+    if not prefix:
+        return sorted_arns
+    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return sorted_arns[bisect_left(sorted_arns, prefix):bisect_left(sorted_arns, end)]
 
 
 def _run_absorbs(run: _Token, token: _Token) -> bool:

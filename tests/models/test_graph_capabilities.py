@@ -60,3 +60,32 @@ def test_two_holders_of_one_policy_share_answers_and_a_deny_beside_it_does_not()
     assert denied._answers["sts:assumerole"] is not first._answers["sts:assumerole"]
     assert denied.on(ACTION, ARNS[0]) == Access.CONDITIONAL
     assert first.on(ACTION, ARNS[1]) == Access.NONE
+
+
+# Patterns whose literal text ends early (an account wildcard, a ``?``, a variable, an escape) or never.
+SLICED_PATTERNS = PATTERNS + ["arn:aws:iam::*:role/ops", "arn:aws:iam::11111111111?:role/app-a",
+                              "arn:aws:iam::111111111111:role/${aws:username}",
+                              "arn:aws:iam::111111111111:role/app${*}", "arn:aws:iam::222222222222:role/app-b",
+                              "arn:aws:s3:::bucket/*"]
+SLICED_ARNS = sorted(ARNS + ["arn:aws:iam::111111111111:role/app*", "arn:aws:iam::111111111111:role/app-ab",
+                             "arn:aws:iam::111111111112:role/app-a"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Allow", "Deny"]), st.lists(st.sampled_from(SLICED_PATTERNS), min_size=1,
+                                                                       max_size=3, unique=True),
+                          st.booleans(), st.booleans()), min_size=1, max_size=4))
+def test_allowed_among_a_sorted_list_is_every_arn_asked_on_its_own(held):
+    asked_alone = unshared(held)
+    expected = {arn: asked_alone.on(ACTION, arn) for arn in SLICED_ARNS if asked_alone.on(ACTION, arn) != Access.NONE}
+    among = unshared(held).allowed_among(ACTION, SLICED_ARNS)
+    assert among == expected
+    assert list(among) == [arn for arn in SLICED_ARNS if arn in expected]
+
+
+def test_allowed_among_asks_only_about_the_slices_its_patterns_name():
+    caps = Capabilities(allows={"sts:assumerole": (Scope(("arn:aws:iam::111111111111:role/app-*",), False, True),)})
+    assert caps.allowed_among(ACTION, SLICED_ARNS) == {"arn:aws:iam::111111111111:role/app-a": Access.CONDITIONAL,
+                                                       "arn:aws:iam::111111111111:role/app-ab": Access.CONDITIONAL}
+    assert set(caps._answers["sts:assumerole"]) == {"arn:aws:iam::111111111111:role/app-a",
+                                                    "arn:aws:iam::111111111111:role/app-ab"}
