@@ -397,12 +397,20 @@ def expand_policies(policies: pl.DataFrame) -> pl.DataFrame:
     parsed, _ = _parsed_policies(policies)
     statement_frame, action_sets = _statement_rows(parsed)
     catalog = catalog_frame().lazy().select("action_key", "action", "service", "access_level")
-    return (
+    # The rows come out in (policy, statement, action, resource) order by sorting the two small frames and
+    # joining in order: sorting the expansion itself held three times its size (3M rows: 1.7 GiB at peak).
+    statements = (
         statement_frame.lazy()
-        .join(action_sets.lazy(), on="action_set_id")
-        .join(catalog, on="action_key")
+        .sort("policy_id", "statement_index", "resource_pattern")
+        .group_by("policy_id", "statement_index", maintain_order=True)
+        .agg(pl.col("sid", "effect", "action_set_id", "is_not_resource", "is_conditional", "condition").first(),
+             pl.col("resource_pattern"))
+    )
+    actions = action_sets.lazy().join(catalog, on="action_key").sort("action_set_id", "action").drop("action_key")
+    return (
+        statements.join(actions, on="action_set_id", maintain_order="left_right")
+        .explode("resource_pattern")
         .select(list(EXPANDED_SCHEMA))
-        .sort("policy_id", "statement_index", "action", "resource_pattern")
         .collect()
     )
 

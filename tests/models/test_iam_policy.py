@@ -241,6 +241,26 @@ def test_expand_policies_rows_exactly():
     ]
 
 
+def test_expand_policies_orders_rows_by_policy_statement_action_and_resource_whatever_the_document_order():
+    documents = {
+        "zeta": policy(statement(actions="sqs:SendMessage", resources="arn:aws:sqs:us-east-1:111111111111:q")),
+        "alpha": {"Statement": [
+            {"Effect": "Allow", "Action": ["s3:PutObject", "s3:getobject"],
+             "Resource": ["arn:aws:s3:::logs/*", "arn:aws:s3:::data/*"]},
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::logs"},
+        ]},
+    }
+    expanded = expand_policies(policies_frame(documents))
+    assert expanded.select("policy_id", "statement_index", "action", "resource_pattern").rows() == [
+        ("alpha", 0, "s3:GetObject", "arn:aws:s3:::data/*"),
+        ("alpha", 0, "s3:GetObject", "arn:aws:s3:::logs/*"),
+        ("alpha", 0, "s3:PutObject", "arn:aws:s3:::data/*"),
+        ("alpha", 0, "s3:PutObject", "arn:aws:s3:::logs/*"),
+        ("alpha", 1, "s3:ListBucket", "arn:aws:s3:::logs"),
+        ("zeta", 0, "sqs:SendMessage", "arn:aws:sqs:us-east-1:111111111111:q"),
+    ]
+
+
 def test_expand_policies_expands_a_policy_listed_twice_once():
     frame = policies_frame({"p": policy(statement(actions="iam:GetUser"))})
     expanded = expand_policies(pl.concat([frame, frame]))
