@@ -10,7 +10,7 @@ from models.usage.observability import action_observability, inferred_dependent_
 from models.weights import UNKNOWN_ACCESS_LEVEL_WEIGHT, access_level_weights_frame
 from pipelines.assets_support import replace_table, replace_table_in_batches, sql_params_for, sql_table_asset, timed
 from pipelines.grants_io import resolved_grant_batches
-from pipelines.resources import RunSettings, Warehouse
+from pipelines.resources import LIMIT_BESIDE_LARGE_PYTHON, RunSettings, Warehouse
 from pipelines.sql import query_frame, scalar
 
 GROUP = "analytics"
@@ -50,7 +50,7 @@ def policy_statements(warehouse: Warehouse) -> dg.MaterializeResult:
 def grants(warehouse: Warehouse):
     """What each identity may do: each distinct policy expanded once against the catalog, then joined to
     identities with group inheritance, explicit Deny and permission boundaries applied."""
-    with timed() as watch, warehouse.connect() as con:
+    with timed() as watch, warehouse.connect(memory_limit=LIMIT_BESIDE_LARGE_PYTHON) as con:
         policies = con.sql("SELECT policy_id, document::VARCHAR AS document FROM core.policies").pl()
         attachments = con.sql("SELECT identity_id, policy_id, via FROM core.policy_attachments").pl()
         # the expansion goes to disk as soon as it is made (``resolved_grant_batches``): no name keeps it here
