@@ -635,9 +635,11 @@ def _used_pairs(used_edges: pl.DataFrame | None, set_of: dict[str, str]) -> set[
     return used | {(source, set_of[target], kind) for source, target, kind in used if target in set_of}
 
 
-def _is_used(edge: Edge, used: set[tuple[str, str, str | None]]) -> bool | None:
+def _is_used(edge: Edge, used: set[tuple[str, str, str | None]], sources: set[str]) -> bool | None:
     if edge.edge_type not in MOVE_EDGE_TYPES:
         return None
+    if edge.source_id not in sources:  # most edges start where no move was seen: one look-up, not four
+        return False
     targets = [edge.target_id] + ([edge.subject_id] if edge.subject_id else [])
     return any((edge.source_id, t, kind) in used for t in targets for kind in (edge.edge_type, None))
 
@@ -830,7 +832,8 @@ def _build_graph(identities, group_memberships, grants, resources, used_edges, w
     nodes += _resource_nodes(resources, classes, sets)
 
     used_set = _used_pairs(used_edges, {m: g.set_id for g in grouped.values() for m in g.members})
-    used = [_is_used(e, used_set) for e in edges]
+    used_sources = {source for source, _, _ in used_set}
+    used = [_is_used(e, used_set, used_sources) for e in edges]
     graph = _assemble(nodes, edges, used, access_edges)
     graph.graph["resource_sets"] = sets
     routes = admin_routes(graph, [admin_node_id(a) for a in accounts])
