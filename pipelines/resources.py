@@ -66,7 +66,7 @@ def _return_freed_heap() -> None:
 
 
 # DuckDB's limit on the connection of a step that holds large Python structures beside it (the permission graph,
-# the what-ifs' index): left at the run's limit, DuckDB keeps that much of what it read or wrote cached for the
+# the what-ifs' index, the grants' Polars batches): left at the run's limit, DuckDB keeps that much of what it read or wrote cached for the
 # step's length, on top of them (10k identities: the recommendations' peak 1.83 → 1.68 GiB).
 LIMIT_BESIDE_LARGE_PYTHON = "384MB"
 

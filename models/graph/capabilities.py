@@ -152,9 +152,11 @@ class Capabilities:
         answers = [self.holds(a) if arn is None else self.on(a, arn) for a in actions]
         return min(answers, default=Access.ALLOWED)
 
-    def has_everything(self, action: str) -> bool:
-        """Whether an unconditional, undenied statement allows the action on every resource."""
-        return self._allowed_everywhere(action_key(action))
+    def all_of_alike(self, actions: Iterable[str], pattern: str) -> Access | None:
+        """Every action allowed on every ARN ``pattern`` matches, when the answer is the same for all of them
+        (``on_all_alike`` of each): the weakest; None when it may differ from one ARN to another."""
+        answers = [self.on_all_alike(a, pattern) for a in actions]
+        return None if None in answers else min(answers, default=Access.ALLOWED)
 
 
 NO_CAPABILITIES = Capabilities()

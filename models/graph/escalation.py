@@ -351,12 +351,11 @@ def _set_target(rule: EscalationRule, source: Principal, inputs: EscalationInput
     # the members are every principal of the kind in the source's account: the source is one if of that kind
     if group is None or len(group.members) - (source.kind == kind) < 2:
         return None
-    caps = inputs.capabilities[source.identity_id]
-    answers = [caps.on_all_alike(action, group.pattern) for action in rule.actions_on_target]
-    if None in answers:
+    access = inputs.capabilities[source.identity_id].all_of_alike(rule.actions_on_target, group.pattern)
+    if access is None:
         return None
     label = f"any {kind} of account {group.account} ({len(group.members):,} {kind}s)"
-    return _Target(group.pattern, group.set_id, label), min(answers)
+    return _Target(group.pattern, group.set_id, label), access
 
 
 def _reached_principals(source: Principal, inputs: EscalationInputs, kind: str | None = None) -> Iterator[Principal]:
@@ -487,12 +486,6 @@ def _edge(rule: EscalationRule, source: Principal, target: _Target, access: Acce
 _ONE_EDGE_PER_SOURCE = frozenset({"principal_policies", "attached_policy"})
 
 
-def _access_on_every_arn(caps: Capabilities, actions: tuple[str, ...]) -> Access | None:
-    """The source's access to all of ``actions`` when it is the same on every ARN, else None."""
-    answers = [caps.on_all_alike(action, "*") for action in actions]
-    return None if None in answers else min(answers, default=Access.ALLOWED)
-
-
 def evaluate_rules(rules: tuple[EscalationRule, ...], inputs: EscalationInputs) -> list[Edge]:
     """Every CAN_ESCALATE edge the rules find: one per (source, target, rule), the strongest way.
 
@@ -519,7 +512,7 @@ def evaluate_rules(rules: tuple[EscalationRule, ...], inputs: EscalationInputs) 
                 continue
             # the same answer on every ARN (a Resource "*", conditional or not, undenied) is asked once, and a rule
             # whose targets all lead to one edge needs its first target only (a conditional admin walked thousands)
-            alike = _access_on_every_arn(caps, rule.actions_on_target)
+            alike = caps.all_of_alike(rule.actions_on_target, "*")
             for target in _TARGETS[rule.target_kind](rule, source, inputs):
                 key = (source.identity_id, target.edge_target_id, rule.code)
                 if key in found and not found[key].is_conditional:

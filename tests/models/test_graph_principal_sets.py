@@ -149,6 +149,17 @@ def test_an_unconditional_grant_on_every_user_is_alike_and_a_narrower_one_beside
         "iam:CreateAccessKey", PATTERN) is None
 
 
+def test_several_actions_alike_are_the_weakest_and_one_that_differs_makes_them_differ():
+    everything = Scope(("*",), False, False)
+    conditional = Scope(("*",), False, True)
+    narrow = Scope((arn("user", "a"),), False, False)
+    caps = Capabilities(allows={"iam:createaccesskey": (everything,), "iam:createloginprofile": (conditional,),
+                                "iam:updateloginprofile": (narrow,)})
+    assert caps.all_of_alike(["iam:CreateAccessKey", "iam:CreateLoginProfile"], PATTERN) == Access.CONDITIONAL
+    assert caps.all_of_alike(["iam:CreateAccessKey", "iam:UpdateLoginProfile"], PATTERN) is None
+    assert caps.all_of_alike(["iam:CreateAccessKey"], "*") == Access.ALLOWED
+
+
 def test_a_reach_dependent_rule_reaches_principals_through_the_set():
     # alice can become any role (trust rewrites on all of them), and can attach policies to role x only
     alice = user("alice", inline=[policy(allow("iam:UpdateAssumeRolePolicy"), allow("iam:AttachRolePolicy", arn("role", "x")))])
