@@ -37,13 +37,15 @@ DENIAL_REASONS = ("explicit_deny", "action_not_allowed", "resource_not_allowed")
 _POLICY_ID = "proposed"
 
 
-def _statement_scopes(document: dict) -> pl.DataFrame:
-    """``effect, is_conditional, _key, scope`` per (statement, action): scope = patterns joined, '!' for NotResource."""
-    expanded = expand_policies(pl.DataFrame({"policy_id": [_POLICY_ID], "document": [json.dumps(document)]}))
+def _statement_scopes(documents: pl.DataFrame) -> pl.DataFrame:
+    """``_doc, effect, is_conditional, _key, scope`` per (document, statement, action), ``documents`` being
+    ``_doc, document`` (JSON): scope = the statement's patterns joined, prefixed '!' for NotResource, '=' else."""
+    expanded = expand_policies(documents.select(pl.col("_doc").alias("policy_id"), "document"))
     return (
-        expanded.group_by("statement_index", "effect", "action", "is_not_resource", "is_conditional")
+        expanded.group_by("policy_id", "statement_index", "effect", "action", "is_not_resource", "is_conditional")
         .agg(patterns=pl.col("resource_pattern").unique().sort().str.join(SCOPE_SEPARATOR))
         .select(
+            pl.col("policy_id").alias("_doc"),
             "effect",
             "is_conditional",
             pl.col("action").str.to_lowercase().alias("_key"),
@@ -70,6 +72,53 @@ def _applicable_resource(action: str, resource: str | None) -> str | None:
     return resource if arn_applies_to_action(resource, action) else None
 
 
+def _with_checked_resources(calls: pl.DataFrame) -> pl.DataFrame:
+    """Distinct ``_key, resource`` of ``calls`` with the resource each is evaluated on (``checked_resource``)."""
+    distinct = calls.select("_key", "action", "resource").unique(subset=["_key", "resource"], maintain_order=True)
+    checked = [_applicable_resource(a, r) for _, a, r in distinct.iter_rows()]
+    return distinct.with_columns(checked_resource=pl.Series(checked, dtype=pl.String)).drop("action")
+
+
+def _matched(pairs: pl.DataFrame) -> pl.DataFrame:
+    """``pairs`` with ``is_match``: each distinct (scope, resource, effect) evaluated once, however many
+    identities' proposals share the statement."""
+    triples = pairs.select("scope", "checked_resource", "effect").unique()
+    verdicts = [_scope_matches(s, r, e) for s, r, e in triples.iter_rows()]
+    return pairs.join(triples.with_columns(is_match=pl.Series(verdicts, dtype=pl.Boolean)),
+                      on=["scope", "checked_resource", "effect"], how="left", nulls_equal=True)
+
+
+def _denied_calls(calls: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``calls`` (``_doc, action, resource``, more carried through) that the document named by
+    their ``_doc`` (``documents``: ``_doc, document``) would deny, with ``denial_reason`` and
+    ``checked_resource``, in input order."""
+    calls = calls.with_columns(
+        pl.col("resource").cast(pl.String), pl.col("action").str.to_lowercase().alias("_key")
+    )
+    checked = _with_checked_resources(calls)
+    distinct = calls.select("_doc", "_key", "resource").unique(maintain_order=True).join(
+        checked, on=["_key", "resource"], how="left", nulls_equal=True, maintain_order="left"
+    )
+    pairs = _matched(distinct.join(_statement_scopes(documents), on=["_doc", "_key"], how="inner"))
+    keys = ["_doc", "_key", "resource"]
+    verdicts = pairs.group_by(keys).agg(
+        is_allowed=(pl.col("is_match") & (pl.col("effect") == "Allow")).any(),
+        is_denied=(pl.col("is_match") & (pl.col("effect") == "Deny") & ~pl.col("is_conditional")).any(),
+        has_allow_statement=(pl.col("effect") == "Allow").any(),
+    )
+    reason = (
+        pl.when(pl.col("is_denied").fill_null(False)).then(pl.lit("explicit_deny"))
+        .when(~pl.col("has_allow_statement").fill_null(False)).then(pl.lit("action_not_allowed"))
+        .when(~pl.col("is_allowed").fill_null(False)).then(pl.lit("resource_not_allowed"))
+    )
+    return (
+        calls.join(distinct, on=keys, how="left", nulls_equal=True, maintain_order="left")
+        .join(verdicts, on=keys, how="left", nulls_equal=True, maintain_order="left")
+        .with_columns(denial_reason=reason)
+        .filter(pl.col("denial_reason").is_not_null())
+    )
+
+
 def replay_denials(proposed_document: dict, used_calls: pl.DataFrame) -> pl.DataFrame:
     """The calls ``proposed_document`` would deny (expected: none).
 
@@ -81,36 +130,9 @@ def replay_denials(proposed_document: dict, used_calls: pl.DataFrame) -> pl.Data
     and ``checked_resource`` (the resource evaluated: null for an action-only
     check), in input order.
     """
-    calls = used_calls.with_columns(
-        pl.col("resource").cast(pl.String), pl.col("action").str.to_lowercase().alias("_key")
-    )
-    distinct = calls.select("_key", "action", "resource").unique(subset=["_key", "resource"], maintain_order=True)
-    checked = [_applicable_resource(a, r) for _, a, r in distinct.iter_rows()]
-    distinct = distinct.with_columns(checked_resource=pl.Series(checked, dtype=pl.String)).drop("action")
-
-    pairs = distinct.join(_statement_scopes(proposed_document), on="_key", how="inner")
-    matched = [_scope_matches(s, r, e) for s, r, e in pairs.select("scope", "checked_resource", "effect").iter_rows()]
-    verdicts = (
-        pairs.with_columns(is_match=pl.Series(matched, dtype=pl.Boolean))
-        .group_by("_key", "resource", maintain_order=True)
-        .agg(
-            is_allowed=(pl.col("is_match") & (pl.col("effect") == "Allow")).any(),
-            is_denied=(pl.col("is_match") & (pl.col("effect") == "Deny") & ~pl.col("is_conditional")).any(),
-            has_allow_statement=(pl.col("effect") == "Allow").any(),
-        )
-    )
-    reason = (
-        pl.when(pl.col("is_denied").fill_null(False)).then(pl.lit("explicit_deny"))
-        .when(~pl.col("has_allow_statement").fill_null(False)).then(pl.lit("action_not_allowed"))
-        .when(~pl.col("is_allowed").fill_null(False)).then(pl.lit("resource_not_allowed"))
-    )
-    return (
-        calls.join(distinct, on=["_key", "resource"], how="left", nulls_equal=True, maintain_order="left")
-        .join(verdicts, on=["_key", "resource"], how="left", nulls_equal=True, maintain_order="left")
-        .with_columns(denial_reason=reason)
-        .filter(pl.col("denial_reason").is_not_null())
-        .select(*used_calls.columns, "denial_reason", "checked_resource")
-    )
+    documents = pl.DataFrame({"_doc": [_POLICY_ID], "document": [json.dumps(proposed_document)]})
+    denied = _denied_calls(used_calls.with_columns(_doc=pl.lit(_POLICY_ID)), documents)
+    return denied.select(*used_calls.columns, "denial_reason", "checked_resource")
 
 
 def observed_calls(action_usage: pl.DataFrame) -> pl.DataFrame:
@@ -132,12 +154,21 @@ def observed_calls(action_usage: pl.DataFrame) -> pl.DataFrame:
 
 def replay_all_denials(proposals: dict, used_calls: pl.DataFrame) -> pl.DataFrame:
     """``replay_denials`` for each identity's proposal (``{identity_id: ProposedPolicy}``) against
-    its own rows of ``used_calls`` (which needs ``identity_id``); identities without a proposal are skipped."""
-    frames = [
-        replay_denials(proposal.document, used_calls.filter(pl.col("identity_id") == identity_id))
-        for identity_id, proposal in sorted(proposals.items())
-    ]
-    empty = used_calls.head(0).with_columns(
-        denial_reason=pl.lit(None, dtype=pl.String), checked_resource=pl.lit(None, dtype=pl.String)
+    its own rows of ``used_calls`` (which needs ``identity_id``); identities without a proposal are skipped.
+    Denied rows come by identity id, then in input order.
+
+    Every identity is replayed at once: proposals that are the same document (many are) are expanded and their
+    statements matched once."""
+    owners = pl.DataFrame(
+        {"identity_id": list(proposals), "document": [json.dumps(p.document) for p in proposals.values()]},
+        schema={"identity_id": pl.String, "document": pl.String},
     )
-    return pl.concat([empty, *frames], how="vertical")
+    documents = owners.select("document").unique(maintain_order=True).with_row_index("_doc").with_columns(
+        pl.col("_doc").cast(pl.String)
+    )
+    calls = used_calls.join(owners.join(documents, on="document").select("identity_id", "_doc"),
+                            on="identity_id", how="inner", maintain_order="left")
+    denied = _denied_calls(calls, documents)
+    return denied.select(*used_calls.columns, "denial_reason", "checked_resource").sort(
+        "identity_id", maintain_order=True
+    )
