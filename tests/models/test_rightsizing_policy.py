@@ -12,7 +12,7 @@ import pytest
 from models.iam.catalog import lookup
 from models.iam.policy import expand_policies
 from models.rightsizing.policy import PASSED_ROLES_SCHEMA, least_privilege_policy, propose_policies
-from models.rightsizing.policy_diff import ScopeChange, ServiceRemoval, policy_diff
+from models.rightsizing.policy_diff import ScopeChange, ServiceRemoval, policy_diff, policy_diffs
 from models.rightsizing.policy_replay import observed_calls, replay_all_denials, replay_denials
 from models.rightsizing.policy_resources import (
     ARN_GENERALISATIONS,
@@ -500,6 +500,18 @@ def test_policy_diff_counts_removals_by_service_and_access_level_and_lists_narro
         "removed_by_access_level": {"Permissions management": 1}, "is_whole_service": False,
     }
 
+
+
+def test_policy_diffs_compares_each_identity_with_its_own_proposal():
+    rows = deploy_bot_usage()
+    other_rows = (used("s3:GetObject", identity=OTHER), usage("s3:PutObject", identity=OTHER))
+    proposals = {AGENT: propose(*rows, passed_roles=passed_roles_frame((AGENT, EXEC_ROLE))),
+                 OTHER: propose(*other_rows)}
+    diffs = policy_diffs(usage_frame(*rows, *other_rows), proposals)
+    assert diffs[AGENT] == policy_diff(usage_frame(*rows), proposals[AGENT])
+    assert (diffs[OTHER].granted_actions, diffs[OTHER].removed_actions, diffs[OTHER].kept_actions) == (
+        2, 1, ("s3:GetObject",))
+    assert diffs[OTHER].removed_by_service == (ServiceRemoval("s3", 1, (("Write", 1),), False),)
 
 # --- replay --------------------------------------------------------------------------------------------
 

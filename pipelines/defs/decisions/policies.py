@@ -7,7 +7,7 @@ import dagster as dg
 import polars as pl
 
 from models.rightsizing.policy import propose_policies
-from models.rightsizing.policy_diff import policy_diff
+from models.rightsizing.policy_diff import policy_diffs
 from models.rightsizing.policy_replay import observed_calls, replay_all_denials
 from pipelines.identity_runs import identity_runs, read_runs
 from pipelines.assets_support import replace_table, sql_params_for, timed
@@ -44,11 +44,10 @@ def _proposals_of_run(usage: pl.DataFrame, passed: pl.DataFrame, privilege: pl.D
     """The proposal rows and replay denials of the identities whose usage rows these are."""
     proposals = propose_policies(usage, passed, privilege)
     granted_usage = usage.filter(pl.col("is_granted"))
-    # split once: a filter per identity would scan every identity's rows each time
-    granted_of = {key[0]: frame for key, frame in granted_usage.partition_by("identity_id", as_dict=True).items()}
+    diffs = policy_diffs(granted_usage, proposals)
     rows = []
     for identity_id, proposal in proposals.items():
-        diff = policy_diff(granted_of.get(identity_id, granted_usage.clear()), proposal)
+        diff = diffs[identity_id]
         file_name = policy_file_name(names.get(identity_id) or identity_id, identity_id)
         rows.append({
             "identity_id": identity_id,
