@@ -150,14 +150,35 @@ _NO_USE_NOTE = ("no granted action was used in the window: the document has no s
 # --- inputs ------------------------------------------------------------------------
 
 
+_ROW_COLUMNS = ["action", "is_granted", "is_used", "resources_touched", "resource_patterns", "is_conditional",
+                "is_observable"]
+
+
+def _with_row_defaults(usage: pl.DataFrame) -> pl.DataFrame:
+    defaults = {"is_conditional": pl.lit(False), "is_observable": pl.lit(True)}
+    return usage.with_columns(**{c: v for c, v in defaults.items() if c not in usage.columns})
+
+
 def _usage_rows(identity_usage: pl.DataFrame) -> dict[str, dict]:
     """Rows of one identity's usage, keyed by action key."""
-    frame = identity_usage
-    defaults = {"is_conditional": pl.lit(False), "is_observable": pl.lit(True)}
-    frame = frame.with_columns(**{c: v for c, v in defaults.items() if c not in frame.columns})
-    columns = ["action", "is_granted", "is_used", "resources_touched", "resource_patterns", "is_conditional",
-               "is_observable"]
-    return {action_key(r["action"]): r for r in frame.select(columns).iter_rows(named=True)}
+    frame = _with_row_defaults(identity_usage).select(_ROW_COLUMNS)
+    return {action_key(r["action"]): r for r in frame.iter_rows(named=True)}
+
+
+def _usage_rows_by_identity(usage: pl.DataFrame) -> dict[str, dict[str, dict]]:
+    """``_usage_rows`` of every identity of ``usage``, in one pass over it."""
+    by_identity: dict[str, dict[str, dict]] = {}
+    for row in _with_row_defaults(usage).select("identity_id", *_ROW_COLUMNS).iter_rows(named=True):
+        by_identity.setdefault(row.pop("identity_id"), {})[action_key(row["action"])] = row
+    return by_identity
+
+
+def _roles_by_identity(passed_roles: pl.DataFrame) -> dict[str, list[str]]:
+    """The sorted role ARNs each identity passed."""
+    roles: dict[str, set[str]] = {}
+    for identity_id, role_arn in passed_roles.select("identity_id", "role_arn").drop_nulls().iter_rows():
+        roles.setdefault(identity_id, set()).add(role_arn)
+    return {identity_id: sorted(arns) for identity_id, arns in roles.items()}
 
 
 def _identity_id(identity_usage: pl.DataFrame, identity_id: str | None) -> str:
@@ -170,13 +191,12 @@ def _identity_id(identity_usage: pl.DataFrame, identity_id: str | None) -> str:
 
 
 def _passed_role_arns(
-    identity_id: str, passed_roles: pl.DataFrame | None, needing: list[dict]
+    identity_id: str, passed_roles: dict[str, list[str]] | None, needing: list[dict]
 ) -> list[str]:
-    """Roles the identity passed: from ``passed_roles`` when given, else the role ARNs
+    """Roles the identity passed: from ``passed_roles`` (``_roles_by_identity``) when given, else the role ARNs
     seen in the calls of the used actions that need ``iam:PassRole``."""
     if passed_roles is not None:
-        rows = passed_roles.filter(pl.col("identity_id") == identity_id)
-        return sorted(set(rows["role_arn"].drop_nulls().to_list()))
+        return passed_roles.get(identity_id, [])
     return sorted({arn for row in needing for arn in row["resources_touched"] or []
                    if arn_applies_to_action(arn, PASS_ROLE)})
 
@@ -215,15 +235,22 @@ def _statements(kept: list[_KeptAction]) -> list[dict]:
     return statements
 
 
-def _dependencies(used_actions: list[str]) -> dict[str, tuple[str, ...]]:
+Dependencies = dict[str, tuple[str, ...]]
+
+
+def _dependencies(used_actions: list[str]) -> Dependencies:
     """Dependent action -> the used actions that need it (catalog spelling, sorted)."""
     if not used_actions:
         return {}
-    implied = inferred_dependent_actions(used_actions)
-    needed: dict[str, set[str]] = {}
-    for dependent, source in implied.select("action", "inferred_from").iter_rows():
-        needed.setdefault(dependent, set()).add(source)
-    return {d: tuple(sorted(s)) for d, s in sorted(needed.items())}
+    return _dependencies_by_identity(inferred_dependent_actions(used_actions).with_columns(identity_id=pl.lit(""))).get("", {})
+
+
+def _dependencies_by_identity(implied: pl.DataFrame) -> dict[str, Dependencies]:
+    """``_dependencies`` per identity, from ``inferred_dependent_actions`` rows that carry ``identity_id``."""
+    needed: dict[str, dict[str, set[str]]] = {}
+    for identity_id, dependent, source in implied.select("identity_id", "action", "inferred_from").iter_rows():
+        needed.setdefault(identity_id, {}).setdefault(dependent, set()).add(source)
+    return {identity_id: {d: tuple(sorted(s)) for d, s in sorted(of.items())} for identity_id, of in needed.items()}
 
 
 def _is_permission_only(action: str) -> bool:
@@ -241,12 +268,14 @@ def _kept_used(rows: dict[str, dict]) -> list[_KeptAction]:
 
 
 def _kept_dependencies(
-    identity_id: str, rows: dict[str, dict], kept: list[_KeptAction], passed_roles: pl.DataFrame | None
+    identity_id: str, rows: dict[str, dict], kept: list[_KeptAction], passed_roles: dict[str, list[str]] | None,
+    needed: Dependencies,
 ) -> tuple[list[_KeptAction], list[str]]:
-    """The granted dependencies of the kept actions, and notes on them (kept only as such, or not granted)."""
+    """The granted dependencies (``needed``: those of the kept actions) of the kept actions, and notes on them
+    (kept only as such, or not granted)."""
     kept_keys = {action_key(k.action) for k in kept}
     dependencies, notes = [], []
-    for dependent, sources in _dependencies([k.action for k in kept]).items():
+    for dependent, sources in needed.items():
         key = action_key(dependent)
         if key in kept_keys:
             continue
@@ -324,11 +353,20 @@ def least_privilege_policy(
         services the identity uses (see the module docstring).
     """
     identity_id = _identity_id(identity_usage, identity_id)
-    rows = _usage_rows(identity_usage)
+    roles = _roles_by_identity(passed_roles) if passed_roles is not None else None
+    return _policy(identity_id, _usage_rows(identity_usage), roles, observed_days, window_days, keep_unobservable)
+
+
+def _policy(identity_id: str, rows: dict[str, dict], passed_roles: dict[str, list[str]] | None,
+            observed_days: int | None, window_days: int, keep_unobservable: bool,
+            dependencies_of_used: Dependencies | None = None) -> ProposedPolicy:
+    """``least_privilege_policy`` of one identity's rows (``_usage_rows``); ``dependencies_of_used``: those of
+    its used and granted actions, when known already."""
     observed = observed_days or 0
     notes = _observation_notes(rows, observed, window_days)
     kept = _kept_used(rows)
-    dependencies, dependency_notes = _kept_dependencies(identity_id, rows, kept, passed_roles)
+    needed = dependencies_of_used if dependencies_of_used is not None else _dependencies([k.action for k in kept])
+    dependencies, dependency_notes = _kept_dependencies(identity_id, rows, kept, passed_roles, needed)
     kept, notes = kept + dependencies, notes + dependency_notes
     if keep_unobservable:
         unobservable, unobservable_notes = _kept_unobservable(rows, kept)
@@ -343,10 +381,10 @@ def least_privilege_policy(
     )
 
 
-def _relevant_rows(action_usage: pl.DataFrame) -> pl.DataFrame:
-    """Used rows, the rows of their dependent actions and the unobservable granted rows: all a proposal reads."""
+def _relevant_rows(action_usage: pl.DataFrame, dependents: pl.DataFrame) -> pl.DataFrame:
+    """Used rows, the rows of their dependent actions (``dependents``: those of the used and granted ones) and
+    the unobservable granted rows: all a proposal reads."""
     used = action_usage.filter(pl.col("is_used"))
-    dependents = inferred_dependent_actions(used.filter(pl.col("is_granted")).select("identity_id", "action"))
     needed = pl.concat([used.select("identity_id", "action"), dependents.select("identity_id", "action")])
     is_unobservable = (
         pl.col("is_granted") & pl.col("is_observable").not_().fill_null(False)
@@ -378,20 +416,17 @@ def propose_policies(
     policies) get none.
     """
     granted_ids = set(action_usage.filter(pl.col("is_granted"))["identity_id"].unique().to_list())
-    relevant = _relevant_rows(action_usage)
-    by_identity = {key[0]: frame for key, frame in relevant.partition_by("identity_id", as_dict=True).items()}
+    used_and_granted = action_usage.filter(pl.col("is_used") & pl.col("is_granted")).select("identity_id", "action")
+    dependents = inferred_dependent_actions(used_and_granted)
+    rows_of = _usage_rows_by_identity(_relevant_rows(action_usage, dependents))
+    dependencies_of = _dependencies_by_identity(dependents)
+    roles = _roles_by_identity(passed_roles) if passed_roles is not None else None
     proposals: dict[str, ProposedPolicy] = {}
     for identity_id, observed_days, window_days in (
         privilege.select("identity_id", "observed_days", "window_days").sort("identity_id").iter_rows()
     ):
         if identity_id not in granted_ids:
             continue
-        proposals[identity_id] = least_privilege_policy(
-            by_identity.get(identity_id, relevant.head(0)),
-            identity_id=identity_id,
-            passed_roles=passed_roles,
-            observed_days=observed_days,
-            window_days=window_days,
-            keep_unobservable=keep_unobservable,
-        )
+        proposals[identity_id] = _policy(identity_id, rows_of.get(identity_id, {}), roles, observed_days,
+                                         window_days, keep_unobservable, dependencies_of.get(identity_id, {}))
     return proposals
