@@ -5,6 +5,7 @@ be after the change, and the blast radius re-run on the graph as it would be (``
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -32,42 +33,91 @@ BLAST_FEATURES = ("blast_radius_score", "reachable_identities", "reachable_sensi
                   "hops_to_admin")
 
 
-def _granted_after(usage: pl.DataFrame, keep_actions: tuple[str, ...] | None,
-                   drop_services: tuple[str, ...]) -> pl.DataFrame:
-    granted = usage.filter(pl.col("is_granted"))
-    if keep_actions is not None:
-        granted = granted.filter(pl.col("action").is_in(list(keep_actions)))
-    if drop_services:
-        granted = granted.filter(~pl.col("service").is_in(list(drop_services)))
-    return granted
+@dataclass(frozen=True)
+class GrantCut:
+    """An identity's grant cut to ``keep_actions`` (when given) with ``drop_services`` removed."""
+
+    identity_id: str
+    keep_actions: tuple[str, ...] | None
+    drop_services: tuple[str, ...]
 
 
-def _observable_unused_share(granted: pl.DataFrame) -> float:
-    """1 − unobservable / unused over the granted rows (1 when nothing is unused), as in ``marts.identity_privilege``."""
-    unused = granted.filter(~(pl.col("is_used") | pl.col("is_used_inferred")))
-    return 1.0 - unused.filter(~pl.col("is_observable")).height / unused.height if unused.height else 1.0
+@dataclass(frozen=True)
+class _CutCounts:
+    """What stays granted after a cut: actions, unused ones, their access-level weights, the unused ones CloudTrail
+    cannot show."""
+
+    granted: int = 0
+    unused: int = 0
+    weight: float = 0.0
+    unused_weight: float = 0.0
+    unobservable_unused: int = 0
 
 
-def unused_after(usage: pl.DataFrame, keep_actions: tuple[str, ...] | None, drop_services: tuple[str, ...]) -> dict:
-    """Granted / unused counts and the weighted unused ratio of one identity's ``identity_action_usage`` rows
-    once its grant is cut to ``keep_actions`` (when given) and ``drop_services`` are removed."""
-    granted = _granted_after(usage, keep_actions, drop_services)
-    weights = granted.select(
-        pl.col("access_level").replace_strict(ACCESS_LEVEL_WEIGHTS, default=UNKNOWN_ACCESS_LEVEL_WEIGHT,
-                                              return_dtype=pl.Float64).alias("weight"),
-        (~(pl.col("is_used") | pl.col("is_used_inferred"))).alias("is_unused"),
+_IS_UNUSED = ~(pl.col("is_used") | pl.col("is_used_inferred"))
+
+
+def _cut_rows(cuts: list[GrantCut]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The cuts as frames: ``_cut, identity_id, _has_keep, _has_drop``; the kept ``_cut, action``; the dropped
+    ``_cut, service``."""
+    frame = pl.DataFrame(
+        {"_cut": list(range(len(cuts))), "identity_id": [c.identity_id for c in cuts],
+         "_has_keep": [c.keep_actions is not None for c in cuts], "_has_drop": [bool(c.drop_services) for c in cuts]},
+        schema={"_cut": pl.Int64, "identity_id": pl.String, "_has_keep": pl.Boolean, "_has_drop": pl.Boolean},
     )
-    total = weights["weight"].sum()
-    unused = weights.filter(pl.col("is_unused"))["weight"].sum()
+    kept = [(i, a) for i, c in enumerate(cuts) for a in dict.fromkeys(c.keep_actions or ())]
+    dropped = [(i, s) for i, c in enumerate(cuts) for s in dict.fromkeys(c.drop_services)]
+    return (frame,
+            pl.DataFrame(kept, schema={"_cut": pl.Int64, "action": pl.String}, orient="row"),
+            pl.DataFrame(dropped, schema={"_cut": pl.Int64, "service": pl.String}, orient="row"))
+
+
+def cut_counts(usage: pl.DataFrame, cuts: list[GrantCut]) -> list[_CutCounts]:
+    """Per cut, in order, the counts of what stays granted, from the identities' ``identity_action_usage`` rows:
+    every cut of every identity in one pass (a what-if per recommendation made thousands of small frames)."""
+    if not cuts:
+        return []
+    frame, kept, dropped = _cut_rows(cuts)
+    granted = usage.filter(pl.col("is_granted")).select(
+        "identity_id", "action", "service", "is_observable",
+        pl.col("access_level").replace_strict(ACCESS_LEVEL_WEIGHTS, default=UNKNOWN_ACCESS_LEVEL_WEIGHT,
+                                              return_dtype=pl.Float64).alias("_weight"),
+        _IS_UNUSED.alias("_is_unused"),
+    )
+    staying = (
+        frame.join(granted, on="identity_id", how="inner")
+        .join(kept.with_columns(_in_keep=pl.lit(True)), on=["_cut", "action"], how="left")
+        .join(dropped.with_columns(_in_drop=pl.lit(True)), on=["_cut", "service"], how="left")
+        # as a filter on ``is_in`` would: a row without a service is not kept once services are dropped
+        .filter((~pl.col("_has_keep") | pl.col("_in_keep").fill_null(False))
+                & (~pl.col("_has_drop") | (pl.col("service").is_not_null() & pl.col("_in_drop").is_null())))
+    )
+    counts = staying.group_by("_cut").agg(
+        granted=pl.len(),
+        unused=pl.col("_is_unused").sum(),
+        weight=pl.col("_weight").sum(),
+        unused_weight=pl.col("_weight").filter(pl.col("_is_unused")).sum(),
+        unobservable_unused=(pl.col("_is_unused") & ~pl.col("is_observable")).sum(),
+    )
+    by_cut = {row.pop("_cut"): _CutCounts(**row) for row in counts.iter_rows(named=True)}
+    return [by_cut.get(i, _CutCounts()) for i in range(len(cuts))]
+
+
+def _observable_unused_share(counts: _CutCounts) -> float:
+    """1 − unobservable / unused over what stays granted (1 when nothing is unused), as in
+    ``marts.identity_privilege``."""
+    return 1.0 - counts.unobservable_unused / counts.unused if counts.unused else 1.0
+
+
+def _unused_figures(counts: _CutCounts) -> dict:
     return {
-        "granted_actions": granted.height,
-        "unused_actions": int(weights["is_unused"].sum()),
-        "weighted_unused_ratio": round(unused / total, 4) if total else None,
+        "granted_actions": counts.granted,
+        "unused_actions": counts.unused,
+        "weighted_unused_ratio": round(counts.unused_weight / counts.weight, 4) if counts.weight else None,
     }
 
 
-def confidence_after(confidence: float | None, usage: pl.DataFrame, keep_actions: tuple[str, ...] | None,
-                     drop_services: tuple[str, ...]) -> float | None:
+def _confidence(confidence: float | None, before: _CutCounts, after: _CutCounts) -> float | None:
     """``unused_confidence`` once the grant is cut: window coverage × the observable share of what stays unused.
 
     After a right-sizing what stays unused is often only what CloudTrail cannot see (data events), so the share
@@ -75,26 +125,96 @@ def confidence_after(confidence: float | None, usage: pl.DataFrame, keep_actions
     before, none is after (what stays unused is a subset), and the confidence stays as it was (0)."""
     if confidence is None:
         return None
-    share_before = _observable_unused_share(usage.filter(pl.col("is_granted")))
+    share_before = _observable_unused_share(before)
     if share_before == 0:
         return confidence
-    share_after = _observable_unused_share(_granted_after(usage, keep_actions, drop_services))
-    return round(confidence / share_before * share_after, 4)
+    return round(confidence / share_before * _observable_unused_share(after), 4)
 
 
-def features_after(features: dict, recommendation: Recommendation, usage: pl.DataFrame, blast: dict | None) -> dict:
-    """The identity's risk features as they would be once the recommendation is applied."""
+def _one_identity(usage: pl.DataFrame) -> pl.DataFrame:
+    return usage.with_columns(identity_id=pl.lit("", dtype=pl.String))
+
+
+def unused_after(usage: pl.DataFrame, keep_actions: tuple[str, ...] | None, drop_services: tuple[str, ...]) -> dict:
+    """Granted / unused counts and the weighted unused ratio of one identity's ``identity_action_usage`` rows
+    once its grant is cut to ``keep_actions`` (when given) and ``drop_services`` are removed."""
+    return _unused_figures(cut_counts(_one_identity(usage), [GrantCut("", keep_actions, drop_services)])[0])
+
+
+def confidence_after(confidence: float | None, usage: pl.DataFrame, keep_actions: tuple[str, ...] | None,
+                     drop_services: tuple[str, ...]) -> float | None:
+    """``unused_confidence`` of one identity once its grant is cut (see ``_confidence``)."""
+    before, after = cut_counts(_one_identity(usage), [GrantCut("", None, ()), GrantCut("", keep_actions, drop_services)])
+    return _confidence(confidence, before, after)
+
+
+def _cuts_grant(recommendation: Recommendation) -> bool:
+    return recommendation.change.keep_actions is not None or bool(recommendation.change.drop_services)
+
+
+def _after(features: dict, recommendation: Recommendation, cut: tuple[_CutCounts, _CutCounts] | None,
+           blast: dict | None) -> dict:
+    """The features after the recommendation, given the counts before and after its cut of the grant."""
     change = recommendation.change
     after = dict(features) | {k: v for k, v in change.features.items() if v != RECOMPUTED}
-    if change.keep_actions is not None or change.drop_services:
-        after |= unused_after(usage, change.keep_actions, change.drop_services)
-        after["unused_confidence"] = confidence_after(features.get("unused_confidence"), usage, change.keep_actions,
-                                                      change.drop_services)
+    if cut is not None:
+        before, cut_to = cut
+        after |= _unused_figures(cut_to)
+        after["unused_confidence"] = _confidence(features.get("unused_confidence"), before, cut_to)
     if change.changes_graph and blast is not None:
         after |= {k: blast[k] for k in BLAST_FEATURES}
         if not blast["can_reach_admin"]:
             after["unused_admin_edges"] = 0
     return after
+
+
+def features_after(features: dict, recommendation: Recommendation, usage: pl.DataFrame, blast: dict | None) -> dict:
+    """The identity's risk features as they would be once the recommendation is applied."""
+    cut = None
+    if _cuts_grant(recommendation):
+        change = recommendation.change
+        before, after = cut_counts(_one_identity(usage), [GrantCut("", None, ()),
+                                                          GrantCut("", change.keep_actions, change.drop_services)])
+        cut = (before, after)
+    return _after(features, recommendation, cut, blast)
+
+
+# Identities whose usage is gathered before their cuts are counted together: a few hundred small frames at once.
+CUT_BATCH_IDENTITIES = 500
+
+
+def _cuts_of(recommendations: list[Recommendation], in_identity_order: list[int],
+             usage_of: Callable[[str], pl.DataFrame]) -> dict[int, tuple[_CutCounts, _CutCounts]]:
+    """For each recommendation that cuts the grant (by index): the counts before and after its cut, batched over
+    identities (asked of ``usage_of`` in identity order, once each)."""
+    result: dict[int, tuple[_CutCounts, _CutCounts]] = {}
+    pending: list[int] = []
+    frames: dict[str, pl.DataFrame] = {}
+
+    def flush() -> None:
+        cuts = [GrantCut(identity_id, None, ()) for identity_id in frames]
+        before_of = dict(zip(frames, range(len(cuts))))
+        for index in pending:
+            change = recommendations[index].change
+            cuts.append(GrantCut(recommendations[index].identity_id, change.keep_actions, change.drop_services))
+        counts = cut_counts(pl.concat(list(frames.values())), cuts)
+        for offset, index in enumerate(pending):
+            result[index] = (counts[before_of[recommendations[index].identity_id]], counts[len(frames) + offset])
+        pending.clear()
+        frames.clear()
+
+    for index in in_identity_order:
+        recommendation = recommendations[index]
+        if not _cuts_grant(recommendation):
+            continue
+        if recommendation.identity_id not in frames:
+            if len(frames) >= CUT_BATCH_IDENTITIES:
+                flush()
+            frames[recommendation.identity_id] = usage_of(recommendation.identity_id)
+        pending.append(index)
+    if pending:
+        flush()
+    return result
 
 
 def _usage_lookup(action_usage: pl.DataFrame) -> Callable[[str], pl.DataFrame]:
@@ -124,13 +244,13 @@ def evaluate(
     rows, after_rows = [], []
     usage_of = _usage_lookup(action_usage) if isinstance(action_usage, pl.DataFrame) else action_usage
     in_identity_order = sorted(range(len(recommendations)), key=lambda i: recommendations[i].identity_id)
+    cuts = _cuts_of(recommendations, in_identity_order, usage_of)
     for index in in_identity_order:
         recommendation = recommendations[index]
         current = by_identity[recommendation.identity_id]
         changes_graph = recommendation.change.changes_graph
         blast = blast_after(recommendation) if changes_graph else None
-        usage = usage_of(recommendation.identity_id)
-        after = features_after(current, recommendation, usage, blast)
+        after = _after(current, recommendation, cuts.get(index), blast)
         after_rows.append(after | {"identity_id": str(index)})
         retired = recommendation.change.retire
         # A graph change whose re-run was not afforded (see GraphWhatIf's budget) keeps no made-up figure.

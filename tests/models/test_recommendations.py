@@ -6,7 +6,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from models.recommendations.evaluate import confidence_after, evaluate, features_after, unused_after
+from models.recommendations.evaluate import (
+    GrantCut, confidence_after, cut_counts, evaluate, features_after, unused_after,
+)
 from models.recommendations.rules import (
     FRAMEWORKS,
     KINDS,
@@ -543,6 +545,21 @@ def test_unused_after_a_cut():
         "granted_actions": 6, "unused_actions": 4, "weighted_unused_ratio": round(16 / 19, 4),
     }
 
+
+
+def test_cut_counts_counts_each_cut_on_its_own_identity():
+    other_id = role_arn("report-agent")
+    other = pl.DataFrame([usage_row(identity_id=other_id, action="s3:GetObject", access_level="Read"),
+                          usage_row(identity_id=other_id, action="iam:ListUsers", access_level="List", is_used=True)])
+    usage = pl.concat([agent_usage(), other])
+    counts = cut_counts(usage, [GrantCut(AGENT, ("s3:GetObject", "s3:PutObject"), ()), GrantCut(other_id, None, ("iam",)),
+                                GrantCut(other_id, None, ()), GrantCut("arn:aws:iam::1:role/nobody", None, ())])
+    assert [(c.granted, c.unused, c.weight, c.unused_weight, c.unobservable_unused) for c in counts] == [
+        (2, 1, 6.0, 4.0, 0),  # Read 2 used, Write 4 unused
+        (1, 1, 2.0, 2.0, 0),  # the Read left, unused
+        (2, 1, 3.0, 2.0, 0),
+        (0, 0, 0.0, 0.0, 0),  # no rows: nothing granted
+    ]
 
 def test_confidence_after_a_cut_follows_what_stays_unused():
     usage = agent_usage()
