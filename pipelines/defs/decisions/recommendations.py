@@ -55,15 +55,15 @@ class GraphWhatIf:
 
     def _grants_after(self, recommendation: Recommendation) -> pl.DataFrame | None:
         change, identity_id = recommendation.change, recommendation.identity_id
-        own = self._own_grants(identity_id)
         if change.keep_actions is not None:
             policy = pl.DataFrame({"policy_id": ["proposed"], "document": [self.documents[identity_id]]})
             attachments = pl.DataFrame({"identity_id": [identity_id], "policy_id": ["proposed"], "via": ["inline"]})
             return resolve_grants(expand_policies(policy), attachments)
         if change.drop_services:
-            return own.filter(~pl.col("service").is_in(list(change.drop_services)))
+            return self._own_grants(identity_id).filter(~pl.col("service").is_in(list(change.drop_services)))
         if change.scope:
             narrowed = dict(change.scope)
+            own = self._own_grants(identity_id)
             scoped = own.filter(pl.col("action").is_in(list(narrowed))).with_columns(
                 pl.col("action").replace_strict(narrowed, return_dtype=pl.List(pl.String)).alias("resource_pattern")
             ).explode("resource_pattern")
