@@ -72,9 +72,27 @@ def _cut_rows(cuts: list[GrantCut]) -> tuple[pl.DataFrame, pl.DataFrame, pl.Data
             pl.DataFrame(dropped, schema={"_cut": pl.Int64, "service": pl.String}, orient="row"))
 
 
+_COUNTS = {
+    "granted": pl.len(),
+    "unused": pl.col("_is_unused").sum(),
+    "weight": pl.col("_weight").sum(),
+    "unused_weight": pl.col("_weight").filter(pl.col("_is_unused")).sum(),
+    "unobservable_unused": (pl.col("_is_unused") & ~pl.col("is_observable")).sum(),
+}
+
+
+def _without_dropped(rows: pl.DataFrame, dropped: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` of cuts that drop services, less those services' rows; as a filter on ``is_in`` would, a row
+    without a service goes too."""
+    return rows.join(dropped, on=["_cut", "service"], how="anti").filter(
+        ~pl.col("_has_drop") | pl.col("service").is_not_null()
+    )
+
+
 def cut_counts(usage: pl.DataFrame, cuts: list[GrantCut]) -> list[_CutCounts]:
     """Per cut, in order, the counts of what stays granted, from the identities' ``identity_action_usage`` rows:
-    every cut of every identity in one pass (a what-if per recommendation made thousands of small frames)."""
+    every cut of every identity in one pass (a what-if per recommendation made thousands of small frames). A cut
+    to kept actions joins only those; a cut of nothing is its identity's totals."""
     if not cuts:
         return []
     frame, kept, dropped = _cut_rows(cuts)
@@ -84,21 +102,13 @@ def cut_counts(usage: pl.DataFrame, cuts: list[GrantCut]) -> list[_CutCounts]:
                                               return_dtype=pl.Float64).alias("_weight"),
         _IS_UNUSED.alias("_is_unused"),
     )
-    staying = (
-        frame.join(granted, on="identity_id", how="inner")
-        .join(kept.with_columns(_in_keep=pl.lit(True)), on=["_cut", "action"], how="left")
-        .join(dropped.with_columns(_in_drop=pl.lit(True)), on=["_cut", "service"], how="left")
-        # as a filter on ``is_in`` would: a row without a service is not kept once services are dropped
-        .filter((~pl.col("_has_keep") | pl.col("_in_keep").fill_null(False))
-                & (~pl.col("_has_drop") | (pl.col("service").is_not_null() & pl.col("_in_drop").is_null())))
+    whole = frame.filter(~pl.col("_has_keep") & ~pl.col("_has_drop")).select("_cut", "identity_id").join(
+        granted.group_by("identity_id").agg(**_COUNTS), on="identity_id"
     )
-    counts = staying.group_by("_cut").agg(
-        granted=pl.len(),
-        unused=pl.col("_is_unused").sum(),
-        weight=pl.col("_weight").sum(),
-        unused_weight=pl.col("_weight").filter(pl.col("_is_unused")).sum(),
-        unobservable_unused=(pl.col("_is_unused") & ~pl.col("is_observable")).sum(),
-    )
+    kept_rows = kept.join(frame.filter(pl.col("_has_keep")), on="_cut").join(granted, on=["identity_id", "action"])
+    dropping_rows = frame.filter(~pl.col("_has_keep") & pl.col("_has_drop")).join(granted, on="identity_id")
+    cut = _without_dropped(pl.concat([kept_rows.select(dropping_rows.columns), dropping_rows]), dropped)
+    counts = pl.concat([whole.drop("identity_id"), cut.group_by("_cut").agg(**_COUNTS)], how="vertical_relaxed")
     by_cut = {row.pop("_cut"): _CutCounts(**row) for row in counts.iter_rows(named=True)}
     return [by_cut.get(i, _CutCounts()) for i in range(len(cuts))]
 
