@@ -107,7 +107,7 @@ class ReachIndex:
         self.sets = dict(graph.graph.get("resource_sets", {}))
         self.sensitive = frozenset(n for n, d in graph.nodes(data=True)
                                    if d["sensitivity_tier"] in SENSITIVE_TIERS and d["node_type"] != RESOURCE_SET)
-        self._refresh_kinds()
+        self._index_node_kinds()
         self.retired: set[str] = set()
 
     @contextmanager
@@ -148,7 +148,7 @@ class ReachIndex:
             self.delegation.add_edges_from(removed)
             self.access[identity_id] = saved_access
 
-    def _refresh_kinds(self) -> None:
+    def _index_node_kinds(self) -> None:
         """The nodes a reach counts as identities (groups are not), and the admin nodes, as sets to intersect
         with it."""
         nodes = self.delegation.nodes(data=True)

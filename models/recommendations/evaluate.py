@@ -43,7 +43,7 @@ class GrantCut:
 
 
 @dataclass(frozen=True)
-class _CutCounts:
+class CutCounts:
     """What stays granted after a cut: actions, unused ones, their access-level weights, the unused ones CloudTrail
     cannot show."""
 
@@ -89,7 +89,7 @@ def _without_dropped(rows: pl.DataFrame, dropped: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def cut_counts(usage: pl.DataFrame, cuts: list[GrantCut]) -> list[_CutCounts]:
+def cut_counts(usage: pl.DataFrame, cuts: list[GrantCut]) -> list[CutCounts]:
     """Per cut, in order, the counts of what stays granted, from the identities' ``identity_action_usage`` rows:
     every cut of every identity in one pass (a what-if per recommendation made thousands of small frames). A cut
     to kept actions joins only those; a cut of nothing is its identity's totals."""
@@ -109,17 +109,17 @@ def cut_counts(usage: pl.DataFrame, cuts: list[GrantCut]) -> list[_CutCounts]:
     dropping_rows = frame.filter(~pl.col("_has_keep") & pl.col("_has_drop")).join(granted, on="identity_id")
     cut = _without_dropped(pl.concat([kept_rows.select(dropping_rows.columns), dropping_rows]), dropped)
     counts = pl.concat([whole.drop("identity_id"), cut.group_by("_cut").agg(**_COUNTS)], how="vertical_relaxed")
-    by_cut = {row.pop("_cut"): _CutCounts(**row) for row in counts.iter_rows(named=True)}
-    return [by_cut.get(i, _CutCounts()) for i in range(len(cuts))]
+    by_cut = {row.pop("_cut"): CutCounts(**row) for row in counts.iter_rows(named=True)}
+    return [by_cut.get(i, CutCounts()) for i in range(len(cuts))]
 
 
-def _observable_unused_share(counts: _CutCounts) -> float:
+def _observable_unused_share(counts: CutCounts) -> float:
     """1 − unobservable / unused over what stays granted (1 when nothing is unused), as in
     ``marts.identity_privilege``."""
     return 1.0 - counts.unobservable_unused / counts.unused if counts.unused else 1.0
 
 
-def _unused_figures(counts: _CutCounts) -> dict:
+def _unused_figures(counts: CutCounts) -> dict:
     return {
         "granted_actions": counts.granted,
         "unused_actions": counts.unused,
@@ -127,7 +127,7 @@ def _unused_figures(counts: _CutCounts) -> dict:
     }
 
 
-def _confidence(confidence: float | None, before: _CutCounts, after: _CutCounts) -> float | None:
+def _confidence(confidence: float | None, before: CutCounts, after: CutCounts) -> float | None:
     """``unused_confidence`` once the grant is cut: window coverage × the observable share of what stays unused.
 
     After a right-sizing what stays unused is often only what CloudTrail cannot see (data events), so the share
@@ -141,28 +141,31 @@ def _confidence(confidence: float | None, before: _CutCounts, after: _CutCounts)
     return round(confidence / share_before * _observable_unused_share(after), 4)
 
 
-def _one_identity(usage: pl.DataFrame) -> pl.DataFrame:
-    return usage.with_columns(identity_id=pl.lit("", dtype=pl.String))
+def _one_cut(usage: pl.DataFrame, keep_actions: tuple[str, ...] | None,
+             drop_services: tuple[str, ...]) -> tuple[CutCounts, CutCounts]:
+    """One identity's counts (``usage``: its rows) before and after one cut."""
+    own = usage.with_columns(identity_id=pl.lit("", dtype=pl.String))
+    before, after = cut_counts(own, [GrantCut("", None, ()), GrantCut("", keep_actions, drop_services)])
+    return before, after
 
 
 def unused_after(usage: pl.DataFrame, keep_actions: tuple[str, ...] | None, drop_services: tuple[str, ...]) -> dict:
     """Granted / unused counts and the weighted unused ratio of one identity's ``identity_action_usage`` rows
     once its grant is cut to ``keep_actions`` (when given) and ``drop_services`` are removed."""
-    return _unused_figures(cut_counts(_one_identity(usage), [GrantCut("", keep_actions, drop_services)])[0])
+    return _unused_figures(_one_cut(usage, keep_actions, drop_services)[1])
 
 
 def confidence_after(confidence: float | None, usage: pl.DataFrame, keep_actions: tuple[str, ...] | None,
                      drop_services: tuple[str, ...]) -> float | None:
     """``unused_confidence`` of one identity once its grant is cut (see ``_confidence``)."""
-    before, after = cut_counts(_one_identity(usage), [GrantCut("", None, ()), GrantCut("", keep_actions, drop_services)])
-    return _confidence(confidence, before, after)
+    return _confidence(confidence, *_one_cut(usage, keep_actions, drop_services))
 
 
 def _cuts_grant(recommendation: Recommendation) -> bool:
     return recommendation.change.keep_actions is not None or bool(recommendation.change.drop_services)
 
 
-def _after(features: dict, recommendation: Recommendation, cut: tuple[_CutCounts, _CutCounts] | None,
+def _after(features: dict, recommendation: Recommendation, cut: tuple[CutCounts, CutCounts] | None,
            blast: dict | None) -> dict:
     """The features after the recommendation, given the counts before and after its cut of the grant."""
     change = recommendation.change
@@ -180,12 +183,8 @@ def _after(features: dict, recommendation: Recommendation, cut: tuple[_CutCounts
 
 def features_after(features: dict, recommendation: Recommendation, usage: pl.DataFrame, blast: dict | None) -> dict:
     """The identity's risk features as they would be once the recommendation is applied."""
-    cut = None
-    if _cuts_grant(recommendation):
-        change = recommendation.change
-        before, after = cut_counts(_one_identity(usage), [GrantCut("", None, ()),
-                                                          GrantCut("", change.keep_actions, change.drop_services)])
-        cut = (before, after)
+    change = recommendation.change
+    cut = _one_cut(usage, change.keep_actions, change.drop_services) if _cuts_grant(recommendation) else None
     return _after(features, recommendation, cut, blast)
 
 
@@ -194,10 +193,10 @@ CUT_BATCH_IDENTITIES = 500
 
 
 def _cuts_of(recommendations: list[Recommendation], in_identity_order: list[int],
-             usage_of: Callable[[str], pl.DataFrame]) -> dict[int, tuple[_CutCounts, _CutCounts]]:
+             usage_of: Callable[[str], pl.DataFrame]) -> dict[int, tuple[CutCounts, CutCounts]]:
     """For each recommendation that cuts the grant (by index): the counts before and after its cut, batched over
     identities (asked of ``usage_of`` in identity order, once each)."""
-    result: dict[int, tuple[_CutCounts, _CutCounts]] = {}
+    result: dict[int, tuple[CutCounts, CutCounts]] = {}
     pending: list[int] = []
     frames: dict[str, pl.DataFrame] = {}
 

@@ -242,7 +242,8 @@ def _dependencies(used_actions: list[str]) -> Dependencies:
     """Dependent action -> the used actions that need it (catalog spelling, sorted)."""
     if not used_actions:
         return {}
-    return _dependencies_by_identity(inferred_dependent_actions(used_actions).with_columns(identity_id=pl.lit(""))).get("", {})
+    implied = inferred_dependent_actions(used_actions).with_columns(identity_id=pl.lit(""))
+    return _dependencies_by_identity(implied).get("", {})
 
 
 def _dependencies_by_identity(implied: pl.DataFrame) -> dict[str, Dependencies]:

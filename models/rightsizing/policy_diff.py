@@ -177,6 +177,26 @@ def _narrowed(kept: list[tuple], scopes: dict[str, tuple[str, ...]]) -> tuple[Sc
     return tuple(changes)
 
 
+def _dropped_by_identity(granted: pl.DataFrame) -> dict[str, dict[str, dict[str, int]]]:
+    """``{identity_id: {service: {access_level: removed actions}}}`` of the granted rows not kept."""
+    dropped: dict[str, dict[str, dict[str, int]]] = {}
+    for identity_id, service, level, count in (
+        granted.filter(~pl.col("_is_kept")).group_by("identity_id", "service", "access_level").len().iter_rows()
+    ):
+        dropped.setdefault(identity_id, {}).setdefault(service, {})[level] = count
+    return dropped
+
+
+def _kept_by_identity(granted: pl.DataFrame) -> dict[str, list[tuple]]:
+    """The kept rows (``action, _key, service, resource_patterns``, by action) of each identity."""
+    kept: dict[str, list[tuple]] = {}
+    for identity_id, *row in granted.filter(pl.col("_is_kept")).sort("identity_id", "action").select(
+        "identity_id", "action", "_key", "service", "resource_patterns"
+    ).iter_rows():
+        kept.setdefault(identity_id, []).append(row)
+    return kept
+
+
 def policy_diffs(granted_usage: pl.DataFrame, proposals: dict[str, ProposedPolicy]) -> dict[str, PolicyDiff]:
     """``policy_diff`` of every proposal (``{identity_id: ProposedPolicy}``) against its identity's rows of
     ``granted_usage`` (as ``policy_diff``'s frame, with ``identity_id``), at once: the granted actions are
@@ -186,16 +206,7 @@ def policy_diffs(granted_usage: pl.DataFrame, proposals: dict[str, ProposedPolic
         _kept_frame(proposals), on=["identity_id", "_key"], how="left"
     ).with_columns(pl.col("_is_kept").fill_null(False))
     granted_counts = dict(granted.group_by("identity_id").len().iter_rows())
-    dropped: dict[str, dict[str, dict[str, int]]] = {}
-    for identity_id, service, level, count in (
-        granted.filter(~pl.col("_is_kept")).group_by("identity_id", "service", "access_level").len().iter_rows()
-    ):
-        dropped.setdefault(identity_id, {}).setdefault(service, {})[level] = count
-    kept: dict[str, list[tuple]] = {}
-    for identity_id, *row in granted.filter(pl.col("_is_kept")).sort("identity_id", "action").select(
-        "identity_id", "action", "_key", "service", "resource_patterns"
-    ).iter_rows():
-        kept.setdefault(identity_id, []).append(row)
+    dropped, kept = _dropped_by_identity(granted), _kept_by_identity(granted)
     diffs = {}
     for identity_id, proposal in proposals.items():
         own_kept = kept.get(identity_id, [])

@@ -552,8 +552,9 @@ def test_cut_counts_counts_each_cut_on_its_own_identity():
     other = pl.DataFrame([usage_row(identity_id=other_id, action="s3:GetObject", access_level="Read"),
                           usage_row(identity_id=other_id, action="iam:ListUsers", access_level="List", is_used=True)])
     usage = pl.concat([agent_usage(), other])
-    counts = cut_counts(usage, [GrantCut(AGENT, ("s3:GetObject", "s3:PutObject"), ()), GrantCut(other_id, None, ("iam",)),
-                                GrantCut(other_id, None, ()), GrantCut("arn:aws:iam::1:role/nobody", None, ())])
+    cuts = [GrantCut(AGENT, ("s3:GetObject", "s3:PutObject"), ()), GrantCut(other_id, None, ("iam",)),
+            GrantCut(other_id, None, ()), GrantCut("arn:aws:iam::1:role/nobody", None, ())]
+    counts = cut_counts(usage, cuts)
     assert [(c.granted, c.unused, c.weight, c.unused_weight, c.unobservable_unused) for c in counts] == [
         (2, 1, 6.0, 4.0, 0),  # Read 2 used, Write 4 unused
         (1, 1, 2.0, 2.0, 0),  # the Read left, unused
