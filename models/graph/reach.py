@@ -32,8 +32,7 @@ import polars as pl
 from models.collector import gc_paused
 from models.graph.components import bits_at, condense
 from models.graph.model import ADMIN, CAN_ACCESS, DELEGATION_EDGE_TYPES, IDENTITY, PermissionGraph
-from models.graph.scoring import SENSITIVE_TIERS, TIER_WEIGHTS, access_weight, blast_radius_score
-from models.iam.catalog import ACCESS_LEVELS
+from models.graph.scoring import DAMAGE_VALUES, SENSITIVE_TIERS, blast_radius_score, damage
 
 BLAST_RADIUS_SCHEMA = {
     "identity_id": pl.String,
@@ -80,8 +79,7 @@ class _Index:
         for n, i in self.resource_bit.items():
             if nodes[n]["sensitivity_tier"] in SENSITIVE_TIERS:
                 self.sensitive_mask |= 1 << i
-        self.damage_values = sorted({access_weight(level) * weight for level in ACCESS_LEVELS
-                                     for weight in TIER_WEIGHTS.values()}, reverse=True)
+        self.damage_values = DAMAGE_VALUES
         self._damage_rank = {v: i for i, v in enumerate(self.damage_values)}
         groups = sorted({self._group(n) for n in targets})
         self._group_index = {g: i for i, g in enumerate(groups)}
@@ -93,8 +91,8 @@ class _Index:
         return node["service"] or "", node["account"] or ""
 
     def _score_bit(self, target: str, access_level: str) -> int:
-        damage = access_weight(access_level) * TIER_WEIGHTS.get(self.graph_nodes[target]["sensitivity_tier"], 1.0)
-        return self._damage_rank[damage] * len(self._group_index) + self._group_index[self._group(target)]
+        value = damage(access_level, self.graph_nodes[target]["sensitivity_tier"])
+        return self._damage_rank[value] * len(self._group_index) + self._group_index[self._group(target)]
 
     def set_bits(self, target: str, access_level: str) -> tuple[int, int]:
         """The resource bits and score bits of one CAN_ACCESS edge to a resource set: those of each member."""

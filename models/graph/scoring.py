@@ -79,6 +79,19 @@ def access_weight(access_level: str) -> float:
     return ACCESS_LEVEL_WEIGHTS.get(access_level, UNKNOWN_ACCESS_LEVEL_WEIGHT)
 
 
+def damage(access_level: str, sensitivity_tier: str | None) -> float:
+    """What one access edge can do to one resource: its access level's weight times the resource's tier's."""
+    return access_weight(access_level) * TIER_WEIGHTS.get(sensitivity_tier, 1.0)
+
+
+# Every value ``damage`` takes, the worst first.
+DAMAGE_VALUES: tuple[float, ...] = tuple(sorted(
+    {level * tier for level in {*map(access_weight, ACCESS_LEVELS), UNKNOWN_ACCESS_LEVEL_WEIGHT}
+     for tier in {*TIER_WEIGHTS.values(), 1.0}},
+    reverse=True,
+))
+
+
 def blast_radius_score(reach_points: float, *, can_reach_admin: bool) -> int:
     if can_reach_admin:
         return ADMIN_SCORE

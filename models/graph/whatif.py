@@ -20,8 +20,7 @@ import networkx as nx
 from models.graph.build import edge_cost
 from models.graph.components import bits_at
 from models.graph.model import ADMIN, CAN_ACCESS, CONTAINS, DELEGATION_EDGE_TYPES, IDENTITY, RESOURCE_SET, PermissionGraph
-from models.graph.scoring import SENSITIVE_TIERS, TIER_WEIGHTS, access_weight, blast_radius_score
-from models.weights import ACCESS_LEVEL_WEIGHTS, UNKNOWN_ACCESS_LEVEL_WEIGHT
+from models.graph.scoring import DAMAGE_VALUES, SENSITIVE_TIERS, blast_radius_score, damage
 
 
 @dataclass(frozen=True)
@@ -43,9 +42,7 @@ class _Damage:
     group's worst (merging a dictionary per principal cost most of a what-if at 10k identities)."""
 
     def __init__(self) -> None:
-        levels = (*ACCESS_LEVEL_WEIGHTS.values(), UNKNOWN_ACCESS_LEVEL_WEIGHT)
-        self.values = sorted({level * tier for level in levels for tier in (*TIER_WEIGHTS.values(), 1.0)},
-                             reverse=True)
+        self.values = DAMAGE_VALUES
         self._rank = {value: rank for rank, value in enumerate(self.values)}
         self._group: dict[tuple[str, str], int] = {}
 
@@ -63,7 +60,7 @@ class _Damage:
         return points
 
 
-def _access_of(graph: nx.DiGraph, edges: Iterable[tuple[str, str, dict]], damage: _Damage) -> Access:
+def _access_of(graph: nx.DiGraph, edges: Iterable[tuple[str, str, dict]], bits: _Damage) -> Access:
     targets, positions = set(), []
     sets = graph.graph.get("resource_sets", {})
     for _, target, data in edges:
@@ -72,8 +69,8 @@ def _access_of(graph: nx.DiGraph, edges: Iterable[tuple[str, str, dict]], damage
         targets.add(target)
         for member in sets.get(target, (target,)):
             node = graph.nodes[member]
-            value = access_weight(data["access_level"]) * TIER_WEIGHTS.get(node["sensitivity_tier"], 1.0)
-            positions.append(damage.position((node["service"] or "", node["account"] or ""), value))
+            value = damage(data["access_level"], node["sensitivity_tier"])
+            positions.append(bits.position((node["service"] or "", node["account"] or ""), value))
     return Access(frozenset(targets), bits_at(positions)) if targets else NO_ACCESS
 
 
@@ -151,9 +148,16 @@ class ReachIndex:
     def _index_node_kinds(self) -> None:
         """The nodes a reach counts as identities (groups are not), and the admin nodes, as sets to intersect
         with it."""
-        nodes = self.delegation.nodes(data=True)
-        self._counted = {n for n, d in nodes if d["node_type"] == IDENTITY and d.get("kind") != "group"}
-        self._admins = {n for n, d in nodes if d["node_type"] == ADMIN}
+        self._counted: set[str] = set()
+        self._admins: set[str] = set()
+        for node, data in self.delegation.nodes(data=True):
+            self._note_kind(node, data)
+
+    def _note_kind(self, node: str, data: dict) -> None:
+        if data["node_type"] == IDENTITY and data.get("kind") != "group":
+            self._counted.add(node)
+        elif data["node_type"] == ADMIN:
+            self._admins.add(node)
 
     def _add_node_of(self, graph: nx.DiGraph, node: str) -> None:
         """A node the base graph did not have; a principal set comes with its members, who are the same in every
@@ -161,11 +165,7 @@ class ReachIndex:
         self.delegation.add_node(node, **_slim(graph.nodes[node]))
         self.delegation.add_edges_from((node, member, _cost(d)) for _, member, d in graph.out_edges(node, data=True)
                                        if d["edge_type"] == CONTAINS)
-        data = self.delegation.nodes[node]
-        if data["node_type"] == IDENTITY and data.get("kind") != "group":
-            self._counted.add(node)
-        if data["node_type"] == ADMIN:
-            self._admins.add(node)
+        self._note_kind(node, self.delegation.nodes[node])
 
     def _reached(self, identity_id: str) -> set[str]:
         """The identity and every node a delegation path from it reaches."""

@@ -194,35 +194,25 @@ CUT_BATCH_IDENTITIES = 500
 
 def _cuts_of(recommendations: list[Recommendation], in_identity_order: list[int],
              usage_of: Callable[[str], pl.DataFrame]) -> dict[int, tuple[CutCounts, CutCounts]]:
-    """For each recommendation that cuts the grant (by index): the counts before and after its cut, batched over
-    identities (asked of ``usage_of`` in identity order, once each)."""
+    """For each recommendation that cuts the grant (by index): the counts before and after its cut, counted
+    ``CUT_BATCH_IDENTITIES`` identities at a time (their usage asked of ``usage_of`` in identity order, once
+    each)."""
+    cutting = [i for i in in_identity_order if _cuts_grant(recommendations[i])]
+    identities = list(dict.fromkeys(recommendations[i].identity_id for i in cutting))
     result: dict[int, tuple[CutCounts, CutCounts]] = {}
-    pending: list[int] = []
-    frames: dict[str, pl.DataFrame] = {}
-
-    def flush() -> None:
-        cuts = [GrantCut(identity_id, None, ()) for identity_id in frames]
-        before_of = dict(zip(frames, range(len(cuts))))
-        for index in pending:
-            change = recommendations[index].change
-            cuts.append(GrantCut(recommendations[index].identity_id, change.keep_actions, change.drop_services))
-        counts = cut_counts(pl.concat(list(frames.values())), cuts)
-        for offset, index in enumerate(pending):
-            result[index] = (counts[before_of[recommendations[index].identity_id]], counts[len(frames) + offset])
-        pending.clear()
-        frames.clear()
-
-    for index in in_identity_order:
-        recommendation = recommendations[index]
-        if not _cuts_grant(recommendation):
-            continue
-        if recommendation.identity_id not in frames:
-            if len(frames) >= CUT_BATCH_IDENTITIES:
-                flush()
-            frames[recommendation.identity_id] = usage_of(recommendation.identity_id)
-        pending.append(index)
-    if pending:
-        flush()
+    for start in range(0, len(identities), CUT_BATCH_IDENTITIES):
+        batch = identities[start:start + CUT_BATCH_IDENTITIES]
+        members = set(batch)
+        indices = [i for i in cutting if recommendations[i].identity_id in members]
+        # the batch's identities uncut first (the counts before), then each recommendation's cut
+        cuts = [GrantCut(identity_id, None, ()) for identity_id in batch] + [
+            GrantCut(recommendations[i].identity_id, recommendations[i].change.keep_actions,
+                     recommendations[i].change.drop_services) for i in indices
+        ]
+        counts = cut_counts(pl.concat([usage_of(identity_id) for identity_id in batch]), cuts)
+        before = dict(zip(batch, counts))
+        for index, after in zip(indices, counts[len(batch):]):
+            result[index] = (before[recommendations[index].identity_id], after)
     return result
 
 

@@ -154,21 +154,17 @@ _ROW_COLUMNS = ["action", "is_granted", "is_used", "resources_touched", "resourc
                 "is_observable"]
 
 
-def _with_row_defaults(usage: pl.DataFrame) -> pl.DataFrame:
-    defaults = {"is_conditional": pl.lit(False), "is_observable": pl.lit(True)}
-    return usage.with_columns(**{c: v for c, v in defaults.items() if c not in usage.columns})
-
-
 def _usage_rows(identity_usage: pl.DataFrame) -> dict[str, dict]:
-    """Rows of one identity's usage, keyed by action key."""
-    frame = _with_row_defaults(identity_usage).select(_ROW_COLUMNS)
-    return {action_key(r["action"]): r for r in frame.iter_rows(named=True)}
+    """Rows of one identity's usage, keyed by action key (its ``identity_id`` column is not read)."""
+    return _usage_rows_by_identity(identity_usage.with_columns(identity_id=pl.lit(""))).get("", {})
 
 
 def _usage_rows_by_identity(usage: pl.DataFrame) -> dict[str, dict[str, dict]]:
-    """``_usage_rows`` of every identity of ``usage``, in one pass over it."""
+    """Each identity's rows of ``usage`` keyed by action key, in one pass over it."""
     by_identity: dict[str, dict[str, dict]] = {}
-    for row in _with_row_defaults(usage).select("identity_id", *_ROW_COLUMNS).iter_rows(named=True):
+    defaults = {"is_conditional": pl.lit(False), "is_observable": pl.lit(True)}
+    frame = usage.with_columns(**{c: v for c, v in defaults.items() if c not in usage.columns})
+    for row in frame.select("identity_id", *_ROW_COLUMNS).iter_rows(named=True):
         by_identity.setdefault(row.pop("identity_id"), {})[action_key(row["action"])] = row
     return by_identity
 

@@ -546,7 +546,6 @@ def test_unused_after_a_cut():
     }
 
 
-
 def test_cut_counts_counts_each_cut_on_its_own_identity():
     other_id = role_arn("report-agent")
     other = pl.DataFrame([usage_row(identity_id=other_id, action="s3:GetObject", access_level="Read"),
@@ -561,6 +560,7 @@ def test_cut_counts_counts_each_cut_on_its_own_identity():
         (2, 1, 3.0, 2.0, 0),
         (0, 0, 0.0, 0.0, 0),  # no rows: nothing granted
     ]
+
 
 def test_confidence_after_a_cut_follows_what_stays_unused():
     usage = agent_usage()

@@ -501,17 +501,23 @@ def test_policy_diff_counts_removals_by_service_and_access_level_and_lists_narro
     }
 
 
-
 def test_policy_diffs_compares_each_identity_with_its_own_proposal():
     rows = deploy_bot_usage()
     other_rows = (used("s3:GetObject", identity=OTHER), usage("s3:PutObject", identity=OTHER))
     proposals = {AGENT: propose(*rows, passed_roles=passed_roles_frame((AGENT, EXEC_ROLE))),
                  OTHER: propose(*other_rows)}
     diffs = policy_diffs(usage_frame(*rows, *other_rows), proposals)
-    assert diffs[AGENT] == policy_diff(usage_frame(*rows), proposals[AGENT])
+    agent = diffs[AGENT]
+    # the agent's figures as in the single-identity test above, the other identity's rows beside them
+    assert (agent.granted_actions, agent.proposed_actions, agent.removed_actions) == (10, 6, 4)
+    assert [(r.service, r.removed_actions) for r in agent.removed_by_service] == [
+        ("dynamodb", 1), ("iam", 1), ("lambda", 1), ("s3", 1)]
+    assert len(agent.narrowed_scopes) == 3
+    assert agent == policy_diff(usage_frame(*rows), proposals[AGENT])
     assert (diffs[OTHER].granted_actions, diffs[OTHER].removed_actions, diffs[OTHER].kept_actions) == (
         2, 1, ("s3:GetObject",))
     assert diffs[OTHER].removed_by_service == (ServiceRemoval("s3", 1, (("Write", 1),), False),)
+
 
 # --- replay --------------------------------------------------------------------------------------------
 
@@ -575,6 +581,18 @@ def test_replay_all_denials_checks_each_identity_against_its_own_proposal():
         (AGENT, "athena:StartQueryExecution", "action_not_allowed"),
     ]
     assert replay_all_denials(proposals, observed_calls(frame).filter(pl.col("identity_id") == AGENT)).height == 0
+
+
+def test_replay_all_denials_reports_each_identity_of_a_shared_proposal():
+    # one document for both: expanded once, its denials still named by each identity, by identity id
+    proposals = {OTHER: propose(used("s3:GetObject", identity=OTHER)), AGENT: propose(used("s3:GetObject"))}
+    calls = pl.concat([calls_frame(("s3:PutObject", None), identity=OTHER),
+                       calls_frame(("s3:GetObject", None), ("dynamodb:Scan", None))])
+    denied = replay_all_denials(proposals, calls)
+    assert denied.select("identity_id", "action", "denial_reason").rows() == [
+        (AGENT, "dynamodb:Scan", "action_not_allowed"),
+        (OTHER, "s3:PutObject", "action_not_allowed"),
+    ]
 
 
 # --- the sample organisation ------------------------------------------------------------------------------
