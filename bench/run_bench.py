@@ -196,12 +196,12 @@ def run_pipeline(sources: list[Path], warehouse: Path, as_of: date, log: Path, l
 
 def _pipeline_columns() -> str:
     """The record columns the pipeline reads CloudTrail with, taken from its SQL file, as a ``columns = {...}``
-    struct for plain JSON Lines (the pipeline reads them as the ``STRUCT`` of its packed lines' ``_r``)."""
-    found = re.search(r"_r:\s*'STRUCT\((.*?)\)\[\]'", CLOUDTRAIL_READ_SQL.read_text(), re.S)
+    struct for plain JSON Lines (the pipeline reads them with ``json_transform`` from its packed records' ``_r``)."""
+    found = re.search(r"json_transform\(_r, '(\[.*?\])'\)", CLOUDTRAIL_READ_SQL.read_text(), re.S)
     if not found:
-        raise SystemExit(f"no record STRUCT in {CLOUDTRAIL_READ_SQL}")
-    fields = [field.strip().rsplit(" ", 1) for field in found[1].split(",")]
-    return "{" + ", ".join(f"'{name.strip(chr(34))}': '{kind}'" for name, kind in fields) + "}"
+        raise SystemExit(f"no record shape in {CLOUDTRAIL_READ_SQL}")
+    (fields,) = json.loads(found[1])
+    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in fields.items()) + "}"
 
 
 def _floor_query(columns: str) -> str:

@@ -103,11 +103,11 @@ BATCH_RECORDS = 250_000
 
 
 def refresh_events(
-    con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], landing_dir: Path, events_dir: Path, scratch_dir: Path
+    con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], landing_dir: Path, events_dir: Path
 ) -> RefreshSummary:
     """Bring day partitions, rollups and the manifest in line with the landed files."""
     _ensure_manifest(con)
-    create_landing_shape(con, scratch_dir)
+    create_landing_shape(con)
     # the shape of day_events for an empty warehouse's rollups and view, until a rebuild replaces it
     con.execute("CREATE OR REPLACE TEMP TABLE day_landing AS SELECT * FROM cloudtrail_landing_shape")
     _day_events_shape(con)

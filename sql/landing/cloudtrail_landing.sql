@@ -1,4 +1,4 @@
--- A read's records in the landing shape, in one pass over the packed JSON (checked records:
+-- A read's records in the landing shape, in one pass over the packed records (checked records:
 -- sql/landing/cloudtrail_read.sql, given as cloudtrail_checked). Rejected records come too, with their reason and
 -- an excerpt; sql/landing/cloudtrail_attributed.sql takes these rows (as cloudtrail_shaped) to the landing Parquet.
 SELECT

@@ -1,33 +1,29 @@
 -- CloudTrail records with explicit columns, numbered within their file, each with why it cannot be loaded
 -- (reject_reason, NULL when it can). sql/landing/cloudtrail_landing.sql shapes them.
--- The input is packed JSON Lines: one line per source file (or per slice of a JSON Lines source),
--- {"_s": <source file>, "_k": <source key>, "_p": <position prefix>, "_o": <records before>, "_r": [records]}
--- (pipelines/sources/cloudtrail.py packs them without parsing), because DuckDB pays a price per file read and a
--- night brings thousands of small files. Fed the records, never the {"Records": [...]} wrapper, which DuckDB
--- reads an order of magnitude slower.
--- Nested objects stay JSON text (VARCHAR): typing them JSON here costs more than the read; the core SQL
+-- The input is a batch's packed records (cloudtrail_packed, an Arrow table: pipelines/sources/cloudtrail.py packs
+-- them without parsing), a row per source file (or per slice of a JSON Lines source): _s the source file, _k its
+-- key, _p its position prefix, _o the records before the slice, _r the records as one JSON array's text. Fed the
+-- records, never the {"Records": [...]} wrapper, which DuckDB parses an order of magnitude slower.
+-- Nested objects stay JSON text (VARCHAR): typing them JSON here costs more than the parse; the core SQL
 -- parses only the fields it needs. A JSON Lines source keeps its blank lines as null, so positions are lines.
+-- json_transform reads what is not an array, and an array element that is not an object, as NULL fields where
+-- DuckDB's JSON reader failed the read; both fail it here (error), so that the careful path finds and names them.
 WITH packed AS (
-    SELECT _s, _k, _p, _o, _r
-    FROM read_json(
-        $files,
-        format = 'newline_delimited',
-        maximum_object_size = $max_object_size,
-        columns = {
-            _s: 'VARCHAR',
-            _k: 'VARCHAR',
-            _p: 'VARCHAR',
-            _o: 'BIGINT',
-            _r: 'STRUCT(
-                eventVersion VARCHAR, eventID VARCHAR, eventTime VARCHAR, "@timestamp" VARCHAR, eventSource VARCHAR,
-                eventName VARCHAR, eventType VARCHAR, eventCategory VARCHAR, awsRegion VARCHAR,
-                sourceIPAddress VARCHAR, userAgent VARCHAR, errorCode VARCHAR, errorMessage VARCHAR,
-                readOnly VARCHAR, managementEvent VARCHAR, recipientAccountId VARCHAR, sharedEventID VARCHAR,
-                requestID VARCHAR, sessionCredentialFromConsole VARCHAR, userIdentity VARCHAR,
-                requestParameters VARCHAR, resources VARCHAR, _overreach_position VARCHAR
-            )[]'
-        }
-    )
+    SELECT
+        _s,
+        _k,
+        _p,
+        _o,
+        json_transform(_r, '[{
+            "eventVersion": "VARCHAR", "eventID": "VARCHAR", "eventTime": "VARCHAR", "@timestamp": "VARCHAR",
+            "eventSource": "VARCHAR", "eventName": "VARCHAR", "eventType": "VARCHAR", "eventCategory": "VARCHAR",
+            "awsRegion": "VARCHAR", "sourceIPAddress": "VARCHAR", "userAgent": "VARCHAR", "errorCode": "VARCHAR",
+            "errorMessage": "VARCHAR", "readOnly": "VARCHAR", "managementEvent": "VARCHAR",
+            "recipientAccountId": "VARCHAR", "sharedEventID": "VARCHAR", "requestID": "VARCHAR",
+            "sessionCredentialFromConsole": "VARCHAR", "userIdentity": "VARCHAR", "requestParameters": "VARCHAR",
+            "resources": "VARCHAR", "_overreach_position": "VARCHAR"
+        }]') AS _r
+    FROM cloudtrail_packed
 ),
 records AS (
     SELECT
@@ -37,6 +33,7 @@ records AS (
         unnest(_r) AS record,
         unnest(generate_series(_o + 1, _o + len(_r))) AS record_number
     FROM packed
+    WHERE CASE WHEN _r IS NULL THEN error('not a JSON array of records: ' || _s) ELSE true END
 ),
 numbered AS (
     SELECT
@@ -47,7 +44,19 @@ numbered AS (
         coalesce(TRY_CAST(record.eventTime AS TIMESTAMPTZ), TRY_CAST(record."@timestamp" AS TIMESTAMPTZ))
             AS event_time
     FROM records
-    WHERE record IS NOT NULL
+    -- CASE, not AND / OR: DuckDB may reorder those, and a blank line (null) must never reach error()
+    WHERE CASE
+        WHEN record IS NULL THEN false
+        WHEN coalesce(record.eventID, record.eventTime, record.eventSource, record.eventName,
+                      record._overreach_position, record.eventVersion, record."@timestamp", record.eventType,
+                      record.eventCategory, record.awsRegion, record.sourceIPAddress, record.userAgent,
+                      record.errorCode, record.errorMessage, record.readOnly, record.managementEvent,
+                      record.recipientAccountId, record.sharedEventID, record.requestID,
+                      record.sessionCredentialFromConsole, record.userIdentity, record.requestParameters,
+                      record.resources) IS NULL
+            THEN error('a record with no CloudTrail field, or not a JSON object, in ' || source_file)
+        ELSE true
+    END
 )
 SELECT
     *,

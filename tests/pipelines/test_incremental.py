@@ -37,7 +37,7 @@ class Night:
         detected = landing.discover([self.sources])
         outcomes = landing.land_cloudtrail_files(self.con, detected, self.landing_dir, self.scratch)
         summary = events.refresh_events(
-            self.con, outcomes, self.landing_dir / "cloudtrail", self.events_dir, self.scratch
+            self.con, outcomes, self.landing_dir / "cloudtrail", self.events_dir
         )
         return outcomes, summary
 

@@ -23,7 +23,7 @@ def core_access_events(warehouse: Warehouse) -> dg.MaterializeResult:
         detected = landing.detected_from_frame(con.sql("SELECT * FROM ops.source_files ORDER BY source_file").pl())
         outcomes = events.landed_outcomes(detected, warehouse.landing_dir / "cloudtrail")
         summary = events.refresh_events(
-            con, outcomes, warehouse.landing_dir / "cloudtrail", warehouse.events_dir, warehouse.scratch_dir
+            con, outcomes, warehouse.landing_dir / "cloudtrail", warehouse.events_dir
         )
     return dg.MaterializeResult(
         metadata={
