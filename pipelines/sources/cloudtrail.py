@@ -247,6 +247,12 @@ LANDING_PART, REJECTED = "landing_part", "rejected"
 REJECTED_PART = f"{LANDING_PART}={REJECTED}"
 
 
+# Rows a thread holds for the day files before it writes them out. DuckDB's default (hundreds of thousands) holds a
+# whole read, copied, then written at once: at M's density (a read of 500 files is about one day) the landing
+# took 6.1 s of wall and 11.5 s of CPU per million events that way, 4.9 s and 9.1 s flushing every 5,000.
+PARTITION_FLUSH_ROWS = 5_000
+
+
 def _write_landing(con, batch: list[ReadPlan], target: Path, packed: Packed | None = None) -> None:
     """Every record of the batch, numbered, checked and attributed, written under the directory ``target`` in one
     pass, a Parquet per day and one of rejected records: reading into a table first, then writing it, took 1.6x
@@ -258,10 +264,12 @@ def _write_landing(con, batch: list[ReadPlan], target: Path, packed: Packed | No
         # Row order in a landing file means nothing (a day's rebuild reads days, not rows); without it DuckDB
         # writes row groups on both threads.
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET partitioned_write_flush_threshold = $rows", {"rows": PARTITION_FLUSH_ROWS})
         con.execute(f"COPY ({_landing_query()}) TO '{_quoted(target)}' "
                     f"(FORMAT parquet, PARTITION_BY ({LANDING_PART}), WRITE_PARTITION_COLUMNS false)")
     finally:
         con.execute("RESET preserve_insertion_order")
+        con.execute("RESET partitioned_write_flush_threshold")
         con.unregister(PACKED_VIEW)
 
 
