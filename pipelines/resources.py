@@ -21,6 +21,10 @@ from models.risk.config import RiskConfig
 from pipelines.sql import ensure_schemas
 
 DATABASE_NAME = "overreach.duckdb"
+# DuckDB checkpoints whenever its write-ahead log passes this. At its default (16 MB), the events refresh's 45
+# batches at M (10M events) checkpointed the growing rollup tables again and again: 18.9 s against 14.5 s
+# with one checkpoint at the end of the step.
+CHECKPOINT_THRESHOLD = "1GB"
 DEFAULT_WINDOW_DAYS = 90
 SCHEDULED_TIME_TAG = "dagster/scheduled_execution_time"
 
@@ -133,7 +137,8 @@ class Warehouse(dg.ConfigurableResource):
             ensure_schemas(con)
 
     def _duckdb(self) -> DuckDBResource:
-        config = {"memory_limit": self.memory_limit, "temp_directory": str(self.root / "build" / "spill")}
+        config = {"memory_limit": self.memory_limit, "temp_directory": str(self.root / "build" / "spill"),
+                  "checkpoint_threshold": CHECKPOINT_THRESHOLD}
         if self.threads:
             config["threads"] = self.threads
         return DuckDBResource(database=str(self.build_path), connection_config=config)
