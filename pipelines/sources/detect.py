@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from pipelines.sources.files import SourceFile, read_head
+from pipelines.sources.files import HEAD_BYTES, SourceFile, read_head
 
 AWS_AUTHORIZATION_DETAILS = "aws_authorization_details"
 CLOUDTRAIL_RECORDS = "cloudtrail_records"
@@ -31,18 +31,48 @@ class Detection:
     reason: str
 
 
+# Enough of a file's start for the binary check and the wrappers that name a format in their first key: most
+# files (CloudTrail log files) are recognised from it, without decompressing the whole head.
+PREFIX_BYTES = 8 * 1024
+_BINARY_CHECK_BYTES = 4096
+
+
 def detect_format(source: SourceFile) -> Detection:
-    head = read_head(source)
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not text:
-        return Detection(None, "empty file")
-    if b"\x00" in text[:4096]:
+    head = read_head(source, PREFIX_BYTES)
+    whole = len(head) < PREFIX_BYTES
+    text = _text_of(head)
+    if whole or len(text) >= _BINARY_CHECK_BYTES:  # the binary check sees what it would see in the whole head
+        by_prefix = _detect_by_prefix(text)
+        if by_prefix is not None:
+            return by_prefix
+    return _detect_by_head(text if whole else _text_of(read_head(source)))
+
+
+def _text_of(head: bytes) -> bytes:
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")
+
+
+def _detect_by_prefix(text: bytes) -> Detection | None:
+    """The detection a file's first bytes settle, or None when it takes more of the head to tell."""
+    if b"\x00" in text[:_BINARY_CHECK_BYTES]:
         return Detection(None, "binary content, not a supported format")
     if _RECORDS_WRAPPER.match(text):
         return Detection(CLOUDTRAIL_RECORDS, 'CloudTrail log file ({"Records": [...]})')
     if _AUTHORIZATION_KEYS.match(text):
         return Detection(AWS_AUTHORIZATION_DETAILS, "aws iam get-account-authorization-details output")
-    if _INVENTORY_ARRAY.match(text) or _INVENTORY_OBJECT.match(text):
+    if _INVENTORY_OBJECT.match(text):
+        return Detection(INVENTORY_JSON, "identity inventory (JSON with identity_id)")
+    return None
+
+
+def _detect_by_head(text: bytes) -> Detection:
+    """What a file's first ``HEAD_BYTES`` show (its prefix may have settled it already)."""
+    if not text:
+        return Detection(None, "empty file")
+    by_prefix = _detect_by_prefix(text)
+    if by_prefix is not None:
+        return by_prefix
+    if _INVENTORY_ARRAY.match(text):
         return Detection(INVENTORY_JSON, "identity inventory (JSON with identity_id)")
     first_line = text.split(b"\n", 1)[0].strip()
     if first_line.startswith(b"{"):

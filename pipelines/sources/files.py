@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -42,26 +43,38 @@ class UnreadableFile(Exception):
 
 
 def iter_input_paths(sources: Iterable[Path]) -> Iterator[Path]:
-    """Every regular file under the given files and directories, sorted, hidden files skipped."""
+    """Every regular file under the given files and directories, sorted, hidden files skipped, each as its real
+    path (a link to a file is its target; links to directories are not followed)."""
+    return map(Path, iter_input_names(sources))
+
+
+def iter_input_names(sources: Iterable[Path]) -> Iterator[str]:
+    """``iter_input_paths`` as strings: a ``Path`` costs about 10 us to make, 0.6 s at 64,000 files."""
     for source in sources:
         if source.is_file():
-            yield source.resolve()
+            yield str(source.resolve())
             continue
-        for path in sorted(source.rglob("*")):
-            relative = path.relative_to(source)
-            if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-                yield path.resolve()
+        # sorted by path components, as paths sort (a string sort puts "a-b" before "a/b")
+        for name, is_link in sorted(_files_under(str(source.resolve())), key=lambda found: found[0].split(os.sep)):
+            yield os.path.realpath(name) if is_link else name
 
 
-def describe_file(path: Path, known: dict[tuple[str, int, int], str] | None = None) -> SourceFile:
-    """Size, content hash and gzip-ness of a file. ``known`` maps (path, size, mtime_ns) to the hash an
-    earlier run computed, so a night hashes only files that are new or changed."""
+def _files_under(directory: str) -> Iterator[tuple[str, bool]]:
+    """(path, is a link) of every file below ``directory``, outside hidden directories. Under a real directory,
+    only a link makes a path other than real: resolving every path instead cost 2 s at 64,000 files."""
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                yield from _files_under(entry.path)
+            elif entry.is_file():
+                yield entry.path, entry.is_symlink()
+
+
+def describe_file(path: Path) -> SourceFile:
+    """Size, content hash and gzip-ness of a file."""
     stat = path.stat()
-    cached = (known or {}).get((str(path), stat.st_size, stat.st_mtime_ns))
-    if cached is not None:
-        with path.open("rb") as handle:
-            is_gzip = handle.read(2) == GZIP_MAGIC
-        return SourceFile(path, stat.st_size, cached, is_gzip, stat.st_mtime_ns)
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         first = handle.read(2)
@@ -76,6 +89,7 @@ def read_head(source: SourceFile, size: int = HEAD_BYTES) -> bytes:
     if not source.is_gzip:
         with source.path.open("rb") as handle:
             return handle.read(size)
+    # zlib, not ISA-L: quicker to start, and a detection reads only a few kB (22 against 34 us a file for 8 kB)
     decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
     head = b""
     with source.path.open("rb") as handle:

@@ -3,6 +3,7 @@
 import gzip
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from pipelines.sources.cloudtrail import (
     records_array,
 )
 from pipelines.sources.ledger import FileOutcome
-from pipelines.sources.files import describe_file
+from pipelines.sources.files import describe_file, iter_input_paths
 from tests.conftest import write_json, write_lines
 from tests.factories import (
     INVENTORY_HEADER,
@@ -65,6 +66,47 @@ def test_unrecognised_files_are_skipped_with_a_reason(tmp_path, content, reason)
     detection = detect.detect_format(describe_file(path))
     assert detection.format is None
     assert reason in detection.reason
+
+
+def test_what_a_files_first_kilobytes_leave_open_is_read_from_its_whole_head(tmp_path):
+    # a JSON Lines record longer than the prefix detection starts from, and a NUL past leading whitespace
+    long_line = event("e1") | {"userAgent": "x" * 3 * detect.PREFIX_BYTES}
+    assert detected_format(write_lines(tmp_path / "lake.jsonl", [long_line])) == detect.CLOUDTRAIL_JSONL
+    (tmp_path / "spaced").write_bytes(b" " * detect.PREFIX_BYTES + b'{"Records": [\x00]}')
+    detection = detect.detect_format(describe_file(tmp_path / "spaced"))
+    assert (detection.format, detection.reason) == (None, "binary content, not a supported format")
+    (tmp_path / "wide.csv").write_text("note," * 2_000 + "identity_id\n" + "x," * 2_000 + "y\n")
+    assert detected_format(tmp_path / "wide.csv") == detect.INVENTORY_CSV
+
+
+def test_a_night_keeps_what_an_earlier_run_recognised_in_unchanged_files_without_opening_them(tmp_path):
+    trail = write_json(tmp_path / "in" / "trail.json.gz", {"Records": [event("e1")]}, gz=True)
+    notes = tmp_path / "in" / "notes.txt"
+    notes.write_text("not an input")
+    first = landing.discover([tmp_path / "in"])
+    known = landing.known_files(landing.source_files_frame(first))
+    # other bytes of the same size and time: a second look would hash them and find no format
+    stat = trail.stat()
+    trail.write_bytes(b"x" * stat.st_size)
+    os.utime(trail, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    notes.write_text(INVENTORY_HEADER + "\n" + inventory_row("x:y") + "\n")  # changed, and skipped before
+    again = landing.discover([tmp_path / "in"], known)
+    assert [(d.source.path.name, d.format) for d in first] == [("notes.txt", None),
+                                                                ("trail.json.gz", detect.CLOUDTRAIL_RECORDS)]
+    assert again[1] == first[1]  # the earlier run's hash and detection, the file never opened
+    assert (again[0].format, again[0].source.sha256) == (detect.INVENTORY_CSV, describe_file(notes).sha256)
+
+
+def test_input_paths_are_sorted_real_paths_without_hidden_files_or_linked_directories(tmp_path):
+    root, elsewhere = tmp_path / "in", tmp_path / "elsewhere"
+    for path in (root / "a-b" / "x", root / "a" / "b" / "y", root / ".hidden" / "z", root / "a" / ".dot",
+                 elsewhere / "target", elsewhere / "inside"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+    (root / "a" / "link").symlink_to(elsewhere / "target")
+    (root / "linked-dir").symlink_to(elsewhere, target_is_directory=True)
+    assert list(iter_input_paths([root])) == [
+        root / "a" / "b" / "y", elsewhere / "target", root / "a-b" / "x"]  # "a/..." before "a-b/...", as paths sort
 
 
 def test_records_array_unwraps_without_parsing():

@@ -36,7 +36,7 @@ def _detected(warehouse: Warehouse) -> list[landing.DetectedFile]:
 def source_files(settings: RunSettings, warehouse: Warehouse) -> dg.MaterializeResult:
     """Every file under the run's sources, with the format recognised from its content (or why it is skipped)."""
     with timed() as watch, warehouse.connect() as con:
-        known = landing.known_hashes(con.sql("SELECT * FROM ops.source_files").pl()) if _has_source_files(con) else {}
+        known = landing.known_files(con.sql("SELECT * FROM ops.source_files").pl()) if _has_source_files(con) else {}
         detected = landing.discover(settings.source_paths(), known)
         frame = landing.source_files_frame(detected)
         landing.write_skipped(detected, warehouse.landing_dir)
