@@ -54,6 +54,8 @@ def iter_input_names(sources: Iterable[Path]) -> Iterator[str]:
         if source.is_file():
             yield str(source.resolve())
             continue
+        if not source.is_dir():  # a missing source lists nothing (the CLI refuses one before the run)
+            continue
         # sorted by path components, as paths sort (a string sort puts "a-b" before "a/b")
         for name, is_link in sorted(_files_under(str(source.resolve())), key=lambda found: found[0].split(os.sep)):
             yield os.path.realpath(name) if is_link else name
@@ -62,7 +64,11 @@ def iter_input_names(sources: Iterable[Path]) -> Iterator[str]:
 def _files_under(directory: str) -> Iterator[tuple[str, bool]]:
     """(path, is a link) of every file below ``directory``, outside hidden directories. Under a real directory,
     only a link makes a path other than real: resolving every path instead cost 2 s at 64,000 files."""
-    with os.scandir(directory) as entries:
+    try:
+        listing = os.scandir(directory)
+    except PermissionError:  # as a glob does: a directory the run may not list holds no inputs for it
+        return
+    with listing as entries:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
