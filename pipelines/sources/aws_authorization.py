@@ -181,7 +181,7 @@ def _add_principal(tables: AuthorizationTables, entry: dict, kind: str, source: 
             "last_used_at": last_used.get("LastUsedDate"),
             "last_used_region": last_used.get("Region"),
             "instance_profile_arns": [p.get("Arn") for p in entry.get("InstanceProfileList") or [] if p.get("Arn")],
-            "source_file": str(source.path),
+            "source_file": source.file,
         }
     )
     for policy_name, document in inline:
@@ -195,7 +195,7 @@ def _add_principal(tables: AuthorizationTables, entry: dict, kind: str, source: 
     group_names = entry.get("GroupList") or [] if kind == "user" else []
     for group_name in group_names:
         tables.group_memberships.append(
-            {"user_arn": arn, "group_name": group_name, "account": account, "source_file": str(source.path)}
+            {"user_arn": arn, "group_name": group_name, "account": account, "source_file": source.file}
         )
 
 
@@ -214,7 +214,7 @@ def _add_managed_policy(tables: AuthorizationTables, entry: dict, source: Source
                 "is_default": bool(version.get("IsDefaultVersion")),
                 "document": json.dumps(parse_document(version.get("Document")), sort_keys=True),
                 "created_at": version.get("CreateDate"),
-                "source_file": str(source.path),
+                "source_file": source.file,
             }
         )
     row = _policy_row(arn, name, "managed", account_of(arn), parse_document(default.get("Document")), source)
@@ -239,9 +239,9 @@ def _policy_row(policy_id: str, name: str, kind: str, account: str, document: di
         "created_at": None,
         "updated_at": None,
         "attachment_count": None,
-        "source_file": str(source.path),
+        "source_file": source.file,
     }
 
 
 def _attachment(principal_arn: str, policy_id: str, via: str, source: SourceFile) -> dict:
-    return {"principal_arn": principal_arn, "policy_id": policy_id, "via": via, "source_file": str(source.path)}
+    return {"principal_arn": principal_arn, "policy_id": policy_id, "via": via, "source_file": source.file}

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import orjson
 import pyarrow as pa
 
 from pipelines.sources.detect import CLOUDTRAIL_JSONL, CLOUDTRAIL_RECORDS
@@ -70,20 +71,20 @@ def land_cloudtrail(
     records_dir.mkdir(parents=True, exist_ok=True)
     outcomes_dir.mkdir(parents=True, exist_ok=True)
     landed = _forget_absent_files(landing_dir, {s.key for s, _ in sources})
-    outcomes: dict[Path, FileOutcome] = {}
+    outcomes: dict[str, FileOutcome] = {}
     new: list[tuple[SourceFile, str]] = []
     for source, fmt in sources:
         document = landed.get(source.key)
         if document is None:
             new.append((source, fmt))
-            outcomes[source.path] = FileOutcome(source=source, format=fmt)
+            outcomes[source.file] = FileOutcome(source=source, format=fmt)
         else:
-            outcomes[source.path] = outcome_from_document(source, document)
+            outcomes[source.file] = outcome_from_document(source, document)
     if new:
         scratch_dir.mkdir(parents=True, exist_ok=True)
         batch = f"batch-{hashlib.sha256(','.join(sorted(s.key for s, _ in new)).encode()).hexdigest()[:20]}"
         _Lander(con, outcomes, records_dir, batch, scratch_dir).land(sorted(new, key=lambda n: delivery_day(n[0].path)))
-        write_landed_outcomes(outcomes_dir / f"{batch}.jsonl", [outcomes[source.path] for source, _ in new])
+        write_landed_outcomes(outcomes_dir / f"{batch}.jsonl", [outcomes[source.file] for source, _ in new])
         shutil.rmtree(scratch_dir, ignore_errors=True)
     return list(outcomes.values())
 
@@ -161,7 +162,7 @@ class _Lander:
                    groups: list[tuple[list[ReadPlan], Packed]]) -> None:
         for (source, _), plan in zip(chunk, plans):
             if isinstance(plan, UnreadableFile):
-                self.outcomes[source.path].rejected.append(Rejected(None, str(plan)))
+                self.outcomes[source.file].rejected.append(Rejected(None, str(plan)))
         for formatted, packed in groups:
             self.read_batch(formatted, packed)
 
@@ -186,13 +187,13 @@ class _Lander:
         if _keep_loadable(records_file, loaded):
             self.reads += 1
             for plan in batch:
-                outcome = self.outcomes[plan.source.path]
+                outcome = self.outcomes[plan.source.file]
                 if outcome.records_loaded and outcome.records_file is None:
                     outcome.records_file = records_file.name
 
     def read_carefully(self, plan: ReadPlan) -> None:
         """Parse a file DuckDB rejected record by record; quarantine what is broken, land the rest."""
-        outcome = self.outcomes[plan.source.path]
+        outcome = self.outcomes[plan.source.file]
         good = _parsed_records(plan, outcome)
         if not good:
             return
@@ -323,8 +324,24 @@ def write_landed_outcomes(path: Path, outcomes: list[FileOutcome]) -> None:
 
 def _write_documents(path: Path, documents: list[dict]) -> None:
     partial = path.with_suffix(".partial")
-    partial.write_text("".join(json.dumps(d) + "\n" for d in documents))
+    partial.write_bytes(b"".join(_document_line(d) for d in documents))
     partial.replace(path)
+
+
+# A night reads the outcomes of every file of the history, twice (landing and the events refresh): with the json
+# module that was 1.2 s at 64,000 files, with orjson 0.2 s.
+def _document_line(document: dict) -> bytes:
+    try:
+        return orjson.dumps(document) + b"\n"
+    except orjson.JSONEncodeError:  # a lone surrogate in an excerpt: the json module escapes it
+        return json.dumps(document).encode() + b"\n"
+
+
+def _parsed_document(line: bytes) -> dict:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:  # an escaped lone surrogate, which orjson refuses
+        return json.loads(line)
 
 
 def read_landed_documents(outcomes_dir: Path) -> dict[str, dict]:
@@ -337,7 +354,7 @@ def _documents_by_file(outcomes_dir: Path) -> dict[Path, list[dict]]:
     as an earlier version wrote, holds one document, or none where that version kept no records file."""
     found: dict[Path, list[dict]] = {}
     for path in sorted(outcomes_dir.glob("*.jsonl")):
-        found[path] = [json.loads(line) for line in path.read_text().splitlines() if line]
+        found[path] = [_parsed_document(line) for line in path.read_bytes().splitlines() if line]
     for path in sorted(outcomes_dir.glob("*.json")):
         document = json.loads(path.read_text())
         found[path] = [document | {"key": path.stem}] if "records_file" in document else []
@@ -414,7 +431,7 @@ def _pack(batch: list[ReadPlan]) -> Packed:
 def _packed_row(plan: ReadPlan, offset: int, records: bytes | memoryview) -> pa.RecordBatch:
     text = pa.LargeStringArray.from_buffers(1, pa.py_buffer(array("q", [0, len(records)])), pa.py_buffer(records))
     return pa.record_batch(
-        [pa.array([str(plan.source.path)]), pa.array([plan.source.key]), pa.array([plan.position_prefix]),
+        [pa.array([plan.source.file]), pa.array([plan.source.key]), pa.array([plan.position_prefix]),
          pa.array([offset], pa.int64()), text],
         schema=PACKED_SCHEMA,
     )
@@ -457,7 +474,7 @@ def _count_outcomes(con, records_dir: Path, outcomes: dict) -> tuple[int, int]:
         "GROUP BY ALL ORDER BY ALL", {"files": days}
     ).fetchall() if days else []
     for source_file, day, count in loaded:
-        outcome = outcomes[Path(source_file)]
+        outcome = outcomes[source_file]
         outcome.records_loaded += count
         outcome.records_by_day[day] = outcome.records_by_day.get(day, 0) + count
     rejected = con.execute(
@@ -466,7 +483,7 @@ def _count_outcomes(con, records_dir: Path, outcomes: dict) -> tuple[int, int]:
         "ORDER BY source_file, TRY_CAST(regexp_extract(record_position, '([0-9]+)$', 1) AS BIGINT)", {"files": rejects}
     ).fetchall() if rejects else []
     for source_file, position, reason, record in rejected:
-        outcomes[Path(source_file)].rejected.append(Rejected(position, reason, excerpt(record)))
+        outcomes[source_file].rejected.append(Rejected(position, reason, excerpt(record)))
     return sum(count for _, _, count in loaded), len(rejected)
 
 

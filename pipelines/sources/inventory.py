@@ -90,4 +90,4 @@ def _as_text(value) -> str | None:
 def _landing_row(record: dict, source: SourceFile, position: str) -> dict:
     normalised = {str(k).strip().lower(): v for k, v in record.items()}
     row = {column: _as_text(normalised.get(column)) for column in INVENTORY_COLUMNS}
-    return row | {"source_file": str(source.path), "source_format": None, "record_position": position}
+    return row | {"source_file": source.file, "source_format": None, "record_position": position}

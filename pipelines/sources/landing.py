@@ -74,7 +74,7 @@ def source_files_frame(detected: list[DetectedFile]) -> pl.DataFrame:
     return pl.DataFrame(
         [
             {
-                "source_file": str(d.source.path),
+                "source_file": d.source.file,
                 "file_sha256": d.source.sha256,
                 "file_size_bytes": d.source.size_bytes,
                 "is_gzip": d.source.is_gzip,
@@ -89,14 +89,10 @@ def source_files_frame(detected: list[DetectedFile]) -> pl.DataFrame:
 
 
 def detected_from_frame(frame: pl.DataFrame) -> list[DetectedFile]:
+    columns = ("source_file", "file_size_bytes", "file_sha256", "is_gzip", "mtime_ns", "format", "detection")
     return [
-        DetectedFile(
-            SourceFile(
-                Path(row["source_file"]), row["file_size_bytes"], row["file_sha256"], row["is_gzip"], row["mtime_ns"]
-            ),
-            detect.Detection(row["format"], row["detection"]),
-        )
-        for row in frame.iter_rows(named=True)
+        DetectedFile(SourceFile(name, size, sha256, is_gzip, mtime_ns), detect.Detection(fmt, reason))
+        for name, size, sha256, is_gzip, mtime_ns, fmt, reason in zip(*(frame[c].to_list() for c in columns))
     ]
 
 
@@ -104,7 +100,7 @@ def known_files(previous: pl.DataFrame) -> dict[FileKey, DetectedFile]:
     """What a previous run's ``ops.source_files`` found, by (path, size, mtime_ns)."""
     if "mtime_ns" not in previous.columns:
         return {}
-    return {(str(d.source.path), d.source.size_bytes, d.source.mtime_ns): d for d in detected_from_frame(previous)}
+    return {(d.source.file, d.source.size_bytes, d.source.mtime_ns): d for d in detected_from_frame(previous)}
 
 
 def skipped_outcomes(detected: list[DetectedFile]) -> list[FileOutcome]:
@@ -136,7 +132,7 @@ def land_inventory(con: duckdb.DuckDBPyConnection, detected: list[DetectedFile],
     con.register("inventory_rows", pl.DataFrame(rows, schema=schema))
     checked = query_frame(con, "landing/inventory_checked")
     con.unregister("inventory_rows")
-    by_file = {str(o.source.path): o for o in outcomes}
+    by_file = {o.source.file: o for o in outcomes}
     for row in checked.filter(pl.col("reject_reason").is_not_null()).iter_rows(named=True):
         values = ",".join(row[c] or "" for c in INVENTORY_COLUMNS[:3])
         by_file[row["source_file"]].reject(row["record_position"], row["reject_reason"], values)

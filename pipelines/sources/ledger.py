@@ -71,7 +71,7 @@ class FileOutcome:
 
     def load_log_row(self) -> dict:
         return {
-            "source_file": str(self.source.path),
+            "source_file": self.source.file,
             "file_sha256": self.source.sha256,
             "file_size_bytes": self.source.size_bytes,
             "format": self.format,
@@ -85,7 +85,7 @@ class FileOutcome:
     def quarantine_rows(self) -> list[dict]:
         return [
             {
-                "source_file": str(self.source.path),
+                "source_file": self.source.file,
                 "format": self.format,
                 "record_position": r.position,
                 "reason": r.reason,

@@ -288,13 +288,30 @@ def test_outcomes_an_earlier_version_wrote_per_file_are_still_reused(night):
     assert night.days() == [("2026-11-01", 2), ("2026-11-02", 1)]
 
 
+def test_landed_outcomes_keep_every_excerpt_as_it_was_quarantined(tmp_path):
+    from pipelines.sources.cloudtrail import read_landed_documents, write_landed_outcomes
+    from pipelines.sources.files import SourceFile
+    from pipelines.sources.ledger import FileOutcome, Rejected
+
+    source = SourceFile("/t/a.json.gz", 10, "ab" * 32, True)
+    rejected = [Rejected("record 1", "missing required field eventID", "caf\u00e9 \u2603"),
+                Rejected("record 2", "malformed", "lone \udc80 surrogate"), Rejected(None, "unreadable file")]
+    outcome = FileOutcome(source, "cloudtrail_records", records_loaded=3, rejected=rejected,
+                          records_by_day={"2026-11-01": 3}, records_file="batch-x-0000")
+    write_landed_outcomes(tmp_path / "batch-x.jsonl", [outcome])
+    document = read_landed_documents(tmp_path)[source.key]
+    assert document["rejected"] == [[r.position, r.reason, r.excerpt] for r in rejected]
+    assert (document["records_loaded"], document["records_by_day"], document["records_file"]) == (
+        3, {"2026-11-01": 3}, "batch-x-0000")
+
+
 def test_chunks_are_cut_by_files_and_by_bytes_on_disk(monkeypatch):
     from pipelines.sources.cloudtrail import chunks_of
     from pipelines.sources.files import SourceFile
 
     monkeypatch.setattr("pipelines.sources.cloudtrail.CHUNK_FILES", 3)
     monkeypatch.setattr("pipelines.sources.cloudtrail.CHUNK_BYTES", 100)
-    files = [(SourceFile(Path(f"/t/{i}"), size, str(i), True), "cloudtrail")
+    files = [(SourceFile(f"/t/{i}", size, str(i), True), "cloudtrail")
              for i, size in enumerate([10, 10, 10, 10, 60, 50, 500, 1])]
     sizes = [[item[0].size_bytes for item in chunk] for chunk in chunks_of(files)]
     # three files at most; a file that would pass 100 bytes starts a chunk; one over 100 is a chunk of its own
