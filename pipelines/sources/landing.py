@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,12 +48,11 @@ def discover(paths: list[Path], known: dict[FileKey, DetectedFile] | None = None
 
     A file an earlier run recognised (``known``: ``known_files``) keeps what that run found while its path, size
     and modification time are the same, so that a night opens only its new files: at 64,000 CloudTrail files,
-    recognising each again cost 10-13 s a night. The other files are hashed and recognised on every core (hashing
-    and gunzip release the GIL)."""
-    found = [(name, _recognised_before(name, known or {})) for name in iter_input_names(paths)]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        new = pool.map(_recognised, [name for name, earlier in found if earlier is None])
-        return [earlier or next(new) for _, earlier in found]
+    recognising each again cost 10-13 s a night. The new files are hashed and recognised one after the other:
+    each is a few short calls that release the GIL, and two threads taking it in turn took twice as long as one
+    (64,000 files: 13.3 s against 5.9 s)."""
+    known = known or {}
+    return [_recognised_before(name, known) or _recognised(name) for name in iter_input_names(paths)]
 
 
 def _recognised_before(name: str, known: dict[FileKey, DetectedFile]) -> DetectedFile | None:
