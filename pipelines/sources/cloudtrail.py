@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -134,11 +135,11 @@ class _Lander:
 
     def land(self, new: list[tuple[SourceFile, str]]) -> None:
         chunks = chunks_of(new)
-        # gunzip releases the GIL, DuckDB too; a chunk is packed in a thread of its own
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool, ThreadPoolExecutor(max_workers=1) as packer:
+        # gunzip releases the GIL, DuckDB too; a chunk is gunzipped and packed in a thread of its own
+        with ThreadPoolExecutor(max_workers=1) as packer:
             def prepare(chunk):
-                plans = [pool.submit(_try_plan, source, fmt, self.scratch_dir) for source, fmt in chunk]
-                return packer.submit(self.packed_chunk, [plan.result for plan in plans])
+                return packer.submit(self.packed_chunk, [partial(_try_plan, source, fmt, self.scratch_dir)
+                                                         for source, fmt in chunk])
 
             pending = prepare(chunks[0]) if chunks else None
             for number, chunk in enumerate(chunks):
