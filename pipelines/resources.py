@@ -112,9 +112,10 @@ class Warehouse(dg.ConfigurableResource):
         return self.root / "events"
 
     @property
-    def graph_path(self) -> Path:
-        """The run's permission graph, handed from the graph step to the recommendations step."""
-        return self.root / "build" / "permission_graph.pickle"
+    def reach_index_path(self) -> Path:
+        """The run's graph as the what-ifs read it (``ReachIndex``), handed from the graph step to the
+        recommendations step."""
+        return self.root / "build" / "reach_index.pickle"
 
     @property
     def scratch_dir(self) -> Path:

@@ -7,7 +7,7 @@ import dagster as dg
 import polars as pl
 
 from models.graph import build_graph
-from pipelines.graph_io import graph_of_run, identity_grants, read_graph_inputs
+from pipelines.graph_io import identity_grants, reach_index_of_run, read_graph_inputs
 from models.graph.whatif import ReachIndex
 from models.iam.effective import resolve_grants
 from models.iam.policy import expand_policies
@@ -101,10 +101,11 @@ def graph_what_ifs_to_run(candidates: list[Recommendation], features: pl.DataFra
 
 def base_reach_index(warehouse: Warehouse, run_id: str,
                      read_inputs: Callable[[], dict[str, pl.DataFrame]]) -> ReachIndex:
-    """The what-ifs' index of the run's graph, made before anything else is read: the graph (1 GiB at 10k
-    identities) is let go once the index is built, and what the step reads next reuses its memory."""
-    index = ReachIndex(graph_of_run(warehouse.graph_path, run_id, read_inputs).graph)
-    gc.collect()  # the graph refers to itself: only the cycle collector frees it
+    """The what-ifs' index of the run's graph, taken before anything else is read: where the graph has to be
+    built here (1 GiB at 10k identities), it is let go once indexed, and what the step reads next reuses its
+    memory."""
+    index = reach_index_of_run(warehouse.reach_index_path, run_id, read_inputs)
+    gc.collect()  # a graph refers to itself: only the cycle collector frees it
     return index
 
 

@@ -6,7 +6,8 @@ import dagster as dg
 import networkx as nx
 
 from models.graph import blast_radius, build_graph, edges_frame, escalation_paths, export_graph, findings_frame
-from pipelines.graph_io import read_graph_inputs, save_graph
+from models.graph.whatif import ReachIndex
+from pipelines.graph_io import read_graph_inputs, save_reach_index
 from pipelines.assets_support import replace_table, sql_params_for, timed
 from pipelines.resources import LIMIT_BESIDE_LARGE_PYTHON, RunSettings, Warehouse
 from pipelines.sql import run_sql, table_rows
@@ -48,7 +49,6 @@ def permission_graph(context: dg.AssetExecutionContext, settings: RunSettings, w
         # built with the connection closed: DuckDB's cache of what it read (0.5 GiB at 10k identities) is let go
         graph = build_graph(**inputs)
         del inputs
-        save_graph(warehouse.graph_path, graph, context.run.run_id)
         built = watch.seconds
         frames = {
             "permission_edges": edges_frame(graph),
@@ -61,6 +61,7 @@ def permission_graph(context: dg.AssetExecutionContext, settings: RunSettings, w
         export.parent.mkdir(parents=True, exist_ok=True)
         nx.write_graphml(export_graph(graph), export)
         size = {"nodes": graph.graph.number_of_nodes(), "edges": graph.graph.number_of_edges()}
+        save_reach_index(warehouse.reach_index_path, ReachIndex(graph.graph), context.run.run_id)
         # the tables are written without the graph in memory (0.9 GiB at 10k identities); it refers to itself
         del graph
         gc.collect()
