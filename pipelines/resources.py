@@ -132,6 +132,9 @@ class Warehouse(dg.ConfigurableResource):
         self.build_path.parent.mkdir(parents=True, exist_ok=True)
         for stale in (self.build_path, self.build_path.with_suffix(".duckdb.wal")):
             stale.unlink(missing_ok=True)
+        # what steps of earlier runs handed on (a graph of 260 MB at 10k identities, as earlier versions saved it)
+        for handoff in self.build_path.parent.glob("*.pickle"):
+            handoff.unlink()
         if self.published_path.exists():
             shutil.copyfile(self.published_path, self.build_path)
         with self.connect() as con:
