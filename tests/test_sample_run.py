@@ -39,6 +39,12 @@ def test_every_record_is_accounted_for(sample_warehouse):
     assert value(sample_warehouse, "SELECT count(*) - count(DISTINCT event_id) FROM core.access_events") == 0
 
 
+def test_the_usage_mart_holds_one_row_per_identity_and_action(sample_warehouse):
+    rows, pairs = value(sample_warehouse, "SELECT count(*), count(DISTINCT (identity_id, action)) "
+                                          "FROM marts.identity_action_usage")
+    assert rows == pairs > 0
+
+
 def test_every_inventory_ai_identity_is_ai(sample_warehouse):
     assert value(
         sample_warehouse,
