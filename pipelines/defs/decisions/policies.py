@@ -9,7 +9,7 @@ import polars as pl
 from models.rightsizing.policy import propose_policies
 from models.rightsizing.policy_diff import policy_diffs
 from models.rightsizing.policy_replay import observed_calls, replay_all_denials
-from pipelines.identity_runs import identity_runs, read_runs
+from pipelines.identity_runs import DECISION_RUN_ROWS, identity_runs, read_runs
 from pipelines.assets_support import replace_table, sql_params_for, timed
 from pipelines.resources import RunSettings, Warehouse
 from pipelines.sql import query_frame
@@ -27,10 +27,6 @@ PROPOSALS_SCHEMA = {
     "diff": pl.String,
     "policy_file": pl.String,
 }
-# Grant rows of the identities proposed for at once: the diffs' joins hold about a third of a GiB per million
-# rows at their peak. At 10k identities the step peaked at 1.62 GiB in runs of 1M rows (with a unique over the
-# rows, since dropped), at 1.26 GiB in runs of 500,000, in the same 28 s.
-PROPOSAL_RUN_ROWS = 500_000
 # policy_file: where the report writes the document, relative to reports/<as-of>/ (null: nothing to write,
 # the identity used nothing and the recommendation is to retire it).
 
@@ -90,7 +86,7 @@ def proposed_policies(context: dg.AssetExecutionContext, settings: RunSettings, 
         names = dict(privilege.select("identity_id", "name").iter_rows())
         rows, denials = [], []
         # a run of identities at a time: at 10k identities the usage mart holds 14M rows
-        runs = identity_runs(con, PROPOSAL_RUN_ROWS)
+        runs = identity_runs(con, DECISION_RUN_ROWS)
         for usage in read_runs(con, "SELECT * FROM marts.identity_action_usage", runs):
             part_rows, part_denials = _proposals_of_run(usage, passed, privilege, names)
             rows += part_rows

@@ -14,7 +14,7 @@ from models.iam.policy import expand_policies
 from models.recommendations.evaluate import evaluate
 from models.recommendations.facts import build_facts
 from models.recommendations.rules import Recommendation, recommend
-from pipelines.identity_runs import RunReader, identity_runs
+from pipelines.identity_runs import DECISION_RUN_ROWS, RunReader, identity_runs
 from pipelines.assets_support import replace_table, sql_params_for, timed
 from pipelines.resources import LIMIT_BESIDE_LARGE_PYTHON, RunSettings, Warehouse
 from pipelines.sql import query_frame
@@ -135,7 +135,7 @@ def recommendations(context: dg.AssetExecutionContext, settings: RunSettings, wa
         # a what-if rebuilds from the changed identity's grants alone, read when it runs
         graph_inputs = read_graph_inputs(con, params, with_grants=False)
         # the columns the re-scoring reads, a run of identities at a time (10k identities: 14M rows)
-        usage = RunReader(con, USAGE_COLUMNS, identity_runs(con))
+        usage = RunReader(con, USAGE_COLUMNS, identity_runs(con, DECISION_RUN_ROWS))
         what_if = GraphWhatIf(index, graph_inputs, proposals, lambda identity_id: identity_grants(con, identity_id),
                               chosen)
         frame = evaluate(candidates, features, usage, what_if, config)
