@@ -167,9 +167,14 @@ def paths_section(data: ReportData, names: dict[str, str]) -> str:
     return f'<section id="escalation-paths"><h2>Paths to admin</h2>{body}</section>'
 
 
-def recommendations_section(data: ReportData) -> str:
+# Recommendations listed on the page, by priority: at 10k identities all 19,835 of them, each with its evidence,
+# were 15 MB of the page. Every one is in recommendations.json and csv/recommendations.csv.
+RECOMMENDATIONS_ON_PAGE = 500
+
+
+def recommendations_section(data: ReportData, on_page: int = RECOMMENDATIONS_ON_PAGE) -> str:
     rows = []
-    for r in data.recommendations.iter_rows(named=True):
+    for r in data.recommendations.head(on_page).iter_rows(named=True):
         policy = f"<br><span class='sub'>{esc(r['policy_file'])}</span>" if r["policy_file"] else ""
         rows.append(
             f"<tr><td class='num'>{esc(r['priority'])}</td><td>{esc(r['name'])}</td><td>{esc(r['kind'])}</td>"
@@ -181,8 +186,38 @@ def recommendations_section(data: ReportData) -> str:
     return (
         '<section id="recommendations"><h2>What to do first</h2><table id="recommendations-table"><thead><tr>'
         "<th>#</th><th>identity</th><th>kind</th><th>action</th><th>risk</th><th>blast radius</th><th>references</th>"
-        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{_more_recommendations(data, on_page)}</section>"
     )
+
+
+def _more_recommendations(data: ReportData, on_page: int) -> str:
+    more = data.recommendations.height - on_page
+    if more <= 0:
+        return ""
+    return (f'<p class="sub" id="more-recommendations">{more:,} more, lower in priority, in '
+            "<code>recommendations.json</code> and <code>csv/recommendations.csv</code>.</p>")
+
+
+def diff_summary(diff: dict) -> str:
+    """A proposal's diff in words: what it keeps and narrows in full, what it removes by service. Services removed
+    whole are named, not itemised: an administrator's diff itemised was 100 kB of JSON per identity."""
+    removals = diff.get("removed_by_service") or []
+    whole = [r["service"] for r in removals if r["is_whole_service"]]
+    partly = [r for r in removals if not r["is_whole_service"]]
+    items = [f"<li>keeps: {esc(', '.join(diff.get('kept_actions') or [])) or '<em>nothing</em>'}</li>"]
+    items += [
+        f"<li>narrows {esc(c['action'])}: {esc(', '.join(c['granted_resources']))} → "
+        f"{esc(', '.join(c['proposed_resources']))}</li>"
+        for c in diff.get("narrowed_scopes") or []
+    ]
+    items += [
+        f"<li>removes from {esc(r['service'])}: "
+        + esc(", ".join(f"{count} {level}" for level, count in r["removed_by_access_level"].items())) + "</li>"
+        for r in partly
+    ]
+    if whole:
+        items.append(f"<li>removes every action of {len(whole):,} services: {esc(', '.join(whole))}</li>")
+    return f"<p>Removes {esc(diff.get('removed_actions'))} granted actions.</p><ul>{''.join(items)}</ul>"
 
 
 def identity_section(row: dict, services: pl.DataFrame, credentials: pl.DataFrame, names: dict[str, str]) -> str:
@@ -195,7 +230,7 @@ def identity_section(row: dict, services: pl.DataFrame, credentials: pl.DataFram
         policy = (
             f"<details><summary>proposed policy: {esc(diff.get('proposed_actions'))} actions instead of "
             f"{esc(diff.get('granted_actions'))}</summary><pre>{esc(row['proposed_policy'])}</pre>"
-            f"<ul>{notes}</ul><pre>{esc(json.dumps(diff, indent=2))}</pre></details>"
+            f"<ul>{notes}</ul>{diff_summary(diff)}</details>"
         )
     return (
         f'<article class="identity" id="identity-{esc(row["identity_id"])}"><h3>{esc(row["name"])} {tier(row["risk_tier"])}</h3>'
@@ -221,12 +256,29 @@ def _rows_by_identity(frame: pl.DataFrame):
     return lambda identity_id: parts.get(identity_id, empty)
 
 
-def identities_section(data: ReportData, names: dict[str, str]) -> str:
+# Identities with a section of their own, riskiest first; the others are a row each of one table. A section for
+# every one of 10k identities made a page of 165 MB (6 s and 0.9 GiB to render) that a browser barely opens;
+# every proposed policy is in policies/ and every recommendation in recommendations.json all the same.
+SECTIONS_IN_FULL = 100
+_MORE_COLUMNS = {"name": "identity", "identity_id": "id", "risk_score": "risk", "risk_tier": "tier",
+                 "blast_radius_score": "blast radius", "used_actions": "used", "granted_actions": "granted",
+                 "policy_file": "proposed policy"}
+
+
+def identities_section(data: ReportData, names: dict[str, str], in_full: int = SECTIONS_IN_FULL) -> str:
     services_of, credentials_of = _rows_by_identity(data.services), _rows_by_identity(data.credentials)
     blocks = [
         identity_section(row, services_of(row["identity_id"]), credentials_of(row["identity_id"]), names)
-        for row in data.sections.iter_rows(named=True)
+        for row in data.sections.head(in_full).iter_rows(named=True)
     ]
+    rest = data.sections.slice(in_full)
+    if not rest.is_empty():
+        blocks.append(
+            f'<h3>{rest.height:,} more identities</h3><p class="sub">Lower in risk than those above. Their proposed '
+            "policies are in <code>policies/</code>, their recommendations in <code>recommendations.json</code>.</p>"
+            + table(rest, _MORE_COLUMNS, table_id="more-identities",
+                    numeric=("risk_score", "blast_radius_score", "used_actions", "granted_actions"))
+        )
     return f'<section id="identities"><h2>Identity by identity</h2>{"".join(blocks)}</section>'
 
 

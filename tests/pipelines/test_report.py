@@ -1,16 +1,19 @@
 """Reports: every free-text input is escaped, the page holds its sections, and a real browser renders it."""
 
 import json
+from datetime import date
 from html.parser import HTMLParser
 import os
 import shutil
 import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines.cli import main
-from pipelines.reports.html_page import node_name
+from pipelines.reports.data import read_report_data
+from pipelines.reports.html_page import diff_summary, identities_section, node_name, recommendations_section
 from tests.conftest import write_json
 from tests.factories import (
     INVENTORY_HEADER,
@@ -92,6 +95,57 @@ def test_report_files_and_recommendations_schema(hostile_report):
                           "blast_radius_before", "blast_radius_after", "frameworks"} for r in document["recommendations"])
     assert (hostile_report / "csv" / "recommendations.csv").exists()
     assert sorted(p.name for p in (hostile_report / "policies").iterdir()) == ["triage-bot-111122223333.json"]
+
+
+def report_data_of(report_dir: Path):
+    con = duckdb.connect(str(report_dir.parent.parent / "overreach.duckdb"), read_only=True)
+    return read_report_data(con, as_of=date.fromisoformat(AS_OF), window_days=90)
+
+
+def test_identities_past_those_in_full_are_a_row_each_of_one_table(hostile_report):
+    data = report_data_of(hostile_report)
+    names = dict(data.sections.select("identity_id", "name").iter_rows())
+
+    in_full, as_rows = identities_section(data, names), identities_section(data, names, in_full=0)
+
+    assert data.sections.height >= 1
+    assert in_full.count('<article class="identity"') == data.sections.height and "more identities" not in in_full
+    assert as_rows.count('<article class="identity"') == 0
+    assert f"{data.sections.height:,} more identities" in as_rows
+    assert as_rows.count("<tr><td>") == data.sections.height
+    assert "triage-bot-111122223333.json" in as_rows
+
+
+def test_recommendations_past_those_on_the_page_are_counted_and_pointed_to(hostile_report):
+    data = report_data_of(hostile_report)
+    every, first = recommendations_section(data), recommendations_section(data, on_page=1)
+
+    assert data.recommendations.height >= 2
+    assert every.count("<tr><td class='num'>") == data.recommendations.height and "more-recommendations" not in every
+    assert first.count("<tr><td class='num'>") == 1
+    assert f"{data.recommendations.height - 1:,} more, lower in priority" in first
+
+
+def test_a_diff_names_whole_services_removed_and_counts_the_rest_by_level():
+    diff = {
+        "removed_actions": 7,
+        "kept_actions": ["s3:GetObject"],
+        "narrowed_scopes": [{"action": "s3:GetObject", "granted_resources": ["*"],
+                             "proposed_resources": ["arn:aws:s3:::logs/*"]}],
+        "removed_by_service": [
+            {"service": "ec2", "removed_actions": 2, "removed_by_access_level": {"Write": 2}, "is_whole_service": True},
+            {"service": "s3", "removed_actions": 4, "removed_by_access_level": {"Read": 1, "Write": 3},
+             "is_whole_service": False},
+            {"service": "<iam>", "removed_actions": 1, "removed_by_access_level": {"Write": 1},
+             "is_whole_service": True},
+        ],
+    }
+    assert diff_summary(diff) == (
+        "<p>Removes 7 granted actions.</p><ul><li>keeps: s3:GetObject</li>"
+        "<li>narrows s3:GetObject: * → arn:aws:s3:::logs/*</li>"
+        "<li>removes from s3: 1 Read, 3 Write</li>"
+        "<li>removes every action of 2 services: ec2, &lt;iam&gt;</li></ul>"
+    )
 
 
 def test_report_is_re_rendered_without_recomputing(hostile_report, capsys):
