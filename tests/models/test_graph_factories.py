@@ -104,9 +104,13 @@ class Scenario:
     workloads: pl.DataFrame | None = None
     extra: dict = field(default_factory=dict)
 
+    def inputs(self) -> dict[str, pl.DataFrame | None]:
+        """``build_graph``'s keyword arguments, as the pipeline reads them from the warehouse."""
+        return {"identities": self.identities, "group_memberships": self.group_memberships, "grants": self.grants,
+                "resources": self.resources, "used_edges": self.used_edges, "workloads": self.workloads}
+
     def graph(self) -> PermissionGraph:
-        return build_graph(self.identities, self.group_memberships, self.grants, resources=self.resources,
-                           used_edges=self.used_edges, workloads=self.workloads)
+        return build_graph(**self.inputs())
 
 
 def identities_frame(identities: list[Identity]) -> pl.DataFrame:

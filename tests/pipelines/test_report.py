@@ -98,8 +98,8 @@ def test_report_files_and_recommendations_schema(hostile_report):
 
 
 def report_data_of(report_dir: Path):
-    con = duckdb.connect(str(report_dir.parent.parent / "overreach.duckdb"), read_only=True)
-    return read_report_data(con, as_of=date.fromisoformat(AS_OF), window_days=90)
+    with duckdb.connect(str(report_dir.parent.parent / "overreach.duckdb"), read_only=True) as con:
+        return read_report_data(con, as_of=date.fromisoformat(AS_OF), window_days=90)
 
 
 def test_identities_past_those_in_full_are_a_row_each_of_one_table(hostile_report):
