@@ -238,6 +238,29 @@ def test_a_day_with_copies_of_an_event_is_written_and_the_others_are_linked(tmp_
     assert _day_files(night, "2026-11-02")[0].stat().st_nlink == 2
 
 
+def test_a_day_taken_as_landed_and_a_day_written_again_hold_the_same_columns_and_types(tmp_path):
+    sources = tmp_path / "inputs"
+    trail_file(sources, "2026-11-01", "a", "e1")
+    trail_file(sources, "2026-11-01", "b", "e1", "e2")
+    write_json(trail_file(sources, "2026-11-02", "c", "e3"), {"Records": [
+        event("e3", identity=BOT, time="2026-11-02T10:00:00Z", name="GetObject", request={"bucketName": "reports"})
+    ]}, gz=True)
+    night = Night(tmp_path, sources)
+    night.run()
+    (written,), (linked,) = _day_files(night, "2026-11-01"), _day_files(night, "2026-11-02")
+
+    def columns(path: Path) -> list[tuple]:
+        return [row[:2] for row in night.con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()]
+
+    assert columns(linked) == columns(written)
+    types = dict(columns(linked))
+    assert (types["event_time"], types["is_success"], types["request_parameters"], types["resources"]) == (
+        "TIMESTAMP WITH TIME ZONE", "BOOLEAN", "JSON", "VARCHAR[]"
+    )
+    assert night.con.execute("SELECT request_parameters->>'$.bucketName' FROM core.access_events "
+                             "WHERE event_id = 'e3'").fetchall() == [("reports",)]
+
+
 def test_files_landed_in_an_earlier_layout_are_landed_again(night):
     night.run()
     outcomes_dir = night.landing_dir / "cloudtrail" / "outcomes"
