@@ -7,13 +7,19 @@ WITH touched AS (
         event_source,
         event_name,
         event_type,
-        list_distinct(list_concat(
-            resources,
-            CASE WHEN contains(request_parameters::VARCHAR, '"arn:aws')
-                 THEN regexp_extract_all(request_parameters::VARCHAR, '"(arn:aws[a-zA-Z-]*:[^"]+)"', 1) ELSE [] END
-        )) AS arns
+        -- an ARN named in both counts once; most requests name none, and their resources alone are taken
+        CASE WHEN contains(request_parameters::VARCHAR, '"arn:aws')
+             THEN list_distinct(list_concat(
+                 resources, regexp_extract_all(request_parameters::VARCHAR, '"(arn:aws[a-zA-Z-]*:[^"]+)"', 1)))
+             ELSE list_distinct(resources)
+        END AS arns
     FROM day_events
     WHERE is_success
+),
+arns AS (
+    -- an unnest in the select list, not a lateral join over every row
+    SELECT event_day, identity_id, event_source, event_name, event_type, unnest(arns) AS resource_arn
+    FROM touched
 )
 SELECT
     event_day AS day,
@@ -23,5 +29,5 @@ SELECT
     event_type,
     resource_arn,
     count(*) AS event_count
-FROM touched, unnest(arns) AS r(resource_arn)
+FROM arns
 GROUP BY ALL

@@ -375,3 +375,23 @@ def test_the_delegation_rollup_counts_each_role_assumed_or_passed_once_per_call(
         ("RegisterTaskDefinition", "passed", role_arn("exec"), None, 1),
         ("RegisterTaskDefinition", "passed", role_arn("task"), None, 1),
     ]
+
+
+def test_the_resource_rollup_counts_each_arn_a_successful_call_names_once(tmp_path):
+    bucket, role_arn = "arn:aws:s3:::reports", "arn:aws:iam::111122223333:role/reader"
+    records = [
+        # named in the resources and the request: once
+        event("r1", identity=BOT, name="GetObject", resources=[bucket], request={"bucket": bucket, "role": role_arn}),
+        # named twice in the resources: once
+        event("r2", identity=BOT, name="GetObject", resources=[bucket, bucket]),
+        event("r3", identity=BOT, name="PutObject", request={"target": bucket}),
+        event("n1", identity=BOT, name="ListBuckets"),
+        event("f1", identity=BOT, name="GetObject", resources=[bucket], error="AccessDenied"),
+    ]
+    write_json(tmp_path / "in/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/t.json.gz",
+               {"Records": records}, gz=True)
+    night = Night(tmp_path, tmp_path / "in")
+    night.run()
+    assert night.con.execute(
+        "SELECT event_name, resource_arn, event_count FROM core.resource_usage_daily ORDER BY ALL"
+    ).fetchall() == [("GetObject", role_arn, 1), ("GetObject", bucket, 2), ("PutObject", bucket, 1)]
