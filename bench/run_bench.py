@@ -206,14 +206,23 @@ def _pipeline_columns() -> str:
     if not found:
         raise SystemExit(f"no record shape in {CLOUDTRAIL_READ_SQL}")
     (fields,) = json.loads(found[1])
-    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in fields.items()) + "}"
+    return "{" + ", ".join(f"'{name}': '{_duckdb_type(kind)}'" for name, kind in fields.items()) + "}"
+
+
+def _duckdb_type(shape) -> str:
+    """A ``json_transform`` structure as the DuckDB type ``read_json`` takes: an object is a STRUCT, a one-element
+    array a list of its element."""
+    if isinstance(shape, dict):
+        return "STRUCT(" + ", ".join(f'"{name}" {_duckdb_type(kind)}' for name, kind in shape.items()) + ")"
+    if isinstance(shape, list):
+        return f"{_duckdb_type(shape[0])}[]"
+    return shape
 
 
 def _floor_query(columns: str) -> str:
     # Identity as the pipeline attributes it (the role for sessions), action as event source prefix + name.
     return f"""
-        SELECT coalesce(json_extract_string(userIdentity, '$.sessionContext.sessionIssuer.arn'),
-                        json_extract_string(userIdentity, '$.arn')) AS identity,
+        SELECT coalesce(userIdentity.sessionContext.sessionIssuer.arn, userIdentity.arn) AS identity,
                split_part(eventSource, '.', 1) || ':' || eventName AS action,
                count(*) AS events
         FROM read_json($files, format = 'newline_delimited', columns = {columns})

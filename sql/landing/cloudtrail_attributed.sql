@@ -3,26 +3,17 @@
 -- often names the agent. These are the events' columns: the landing Parquet holds them, so a day without copies
 -- of an event becomes its day files by a hard link, not a second write. Rejected records pass through with their
 -- reason and excerpt (NULL for every loadable record), to be counted and quarantined.
-WITH identity_fields AS (
-    -- the userIdentity text is parsed once for all the fields read from it
+WITH attributed AS (
+    -- user_identity holds the fields read from the record's userIdentity (sql/landing/cloudtrail_read.sql)
     SELECT
-        *,
-        json_extract_string(
-            user_identity,
-            ['$.type', '$.arn', '$.sessionContext.sessionIssuer.arn', '$.invokedBy', '$.accountId', '$.accessKeyId']
-        ) AS who
+        * EXCLUDE (user_identity),
+        user_identity.type AS identity_type,
+        user_identity.arn AS principal_arn,
+        user_identity.sessionContext.sessionIssuer.arn AS session_issuer_arn,
+        user_identity.invokedBy AS invoked_by,
+        user_identity.accountId AS identity_account,
+        user_identity.accessKeyId AS access_key_id
     FROM cloudtrail_shaped
-),
-attributed AS (
-    SELECT
-        * EXCLUDE (who),
-        who[1] AS identity_type,
-        who[2] AS principal_arn,
-        who[3] AS session_issuer_arn,
-        who[4] AS invoked_by,
-        who[5] AS identity_account,
-        who[6] AS access_key_id
-    FROM identity_fields
 )
 SELECT
     event_id,

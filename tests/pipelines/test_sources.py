@@ -264,6 +264,31 @@ def test_a_record_whose_json_fields_are_strings_is_quarantined_and_its_file_land
     assert sorted(landed["event_id"].to_list()) == ["ok-1", "ok-2"]
 
 
+def test_a_user_identity_is_quarantined_when_a_string_and_taken_as_it_is_when_an_unusual_object(tmp_path):
+    root = tmp_path / "in" / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2026" / "11" / "20"
+    bot = assumed_role_identity("triage-bot", "triage-1")
+    records = [
+        event("ok", identity=bot),
+        # a string, even one that holds JSON text, is not an identity
+        event("who") | {"userIdentity": json.dumps(bot)},
+        # none of the fields attribution reads, or none at all: loaded, attributed to no one
+        event("odd") | {"userIdentity": {"principalId": "AIDAEXAMPLE"}},
+        event("none") | {"userIdentity": None},
+        {k: v for k, v in event("missing").items() if k != "userIdentity"},
+    ]
+    write_json(root / "identities.json.gz", {"Records": records}, gz=True)
+    con, landing_dir, outcomes = land_all(tmp_path, tmp_path / "in")
+    outcome = outcomes["identities.json.gz"]
+    assert [(r.position, r.reason) for r in outcome.rejected] == [
+        ("record 2", "userIdentity is a string, not a JSON object or array"),
+    ]
+    landed = read_landed(con, landing_dir, "cloudtrail/**/*.parquet").sort("event_id")
+    assert landed.select("event_id", "identity_id", "identity_type").rows() == [
+        ("missing", None, None), ("none", None, None), ("odd", None, None),
+        ("ok", bot["sessionContext"]["sessionIssuer"]["arn"], "AssumedRole"),
+    ]
+
+
 def test_a_record_with_text_that_is_not_unicode_is_quarantined_and_its_neighbours_land(tmp_path):
     root = tmp_path / "in" / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2026" / "11" / "20"
     root.mkdir(parents=True)
