@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import gc
 import json
 import os
 import shutil
@@ -151,10 +150,9 @@ class Warehouse(dg.ConfigurableResource):
     def connect(self, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the run's working copy; ``memory_limit`` lowers DuckDB's for a step whose own Python
         structures are large (DuckDB keeps what it read cached up to its limit)."""
-        # The previous step's large structures (a networkx graph refers to itself through its views) are
-        # freed by the cycle collector only, which may not run for a long while: at 10k identities the graph
-        # step leaves 0.5 GiB of such garbage, under every step after it. Each step starts without it.
-        gc.collect()
+        # The steps that build a networkx graph (it refers to itself through its views, so only the cycle
+        # collector frees it) collect it themselves once they let it go; a full collection at every step's start
+        # walked every object of the process again, 0.1-0.2 s a step. What the C heap freed goes back here.
         _return_freed_heap()
         with self._duckdb().get_connection() as con:
             if memory_limit:
