@@ -209,13 +209,10 @@ def _pipeline_columns() -> str:
     return "{" + ", ".join(f"'{name}': '{_duckdb_type(kind)}'" for name, kind in fields.items()) + "}"
 
 
-def _duckdb_type(shape) -> str:
-    """A ``json_transform`` structure as the DuckDB type ``read_json`` takes: an object is a STRUCT, a one-element
-    array a list of its element."""
+def _duckdb_type(shape: str | dict) -> str:
+    """A ``json_transform`` field's structure as the DuckDB type ``read_json`` takes (an object is a STRUCT)."""
     if isinstance(shape, dict):
         return "STRUCT(" + ", ".join(f'"{name}" {_duckdb_type(kind)}' for name, kind in shape.items()) + ")"
-    if isinstance(shape, list):
-        return f"{_duckdb_type(shape[0])}[]"
     return shape
 
 

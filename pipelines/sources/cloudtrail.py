@@ -280,9 +280,9 @@ def _as_json(table: pa.Table, column: str) -> pa.Table:
 def _counted(read: pa.Table, outcomes: dict) -> pa.Table:
     """Count what each file gave to ``read`` into its outcome and quarantine its rejected records; return the
     loadable records."""
-    rejected = read["reject_reason"].null_count < read.num_rows
-    loaded = read.filter(pc.is_null(read["reject_reason"])) if rejected else read
-    if rejected:
+    has_rejects = read["reject_reason"].null_count < read.num_rows
+    loaded = read.filter(pc.is_null(read["reject_reason"])) if has_rejects else read
+    if has_rejects:
         _quarantine(read.filter(pc.is_valid(read["reject_reason"])), outcomes)
     by_file_and_day = loaded.group_by(["source_file", "event_day"]).aggregate([([], "count_all")]).sort_by(
         [("source_file", "ascending"), ("event_day", "ascending")])
@@ -293,23 +293,18 @@ def _counted(read: pa.Table, outcomes: dict) -> pa.Table:
     return loaded
 
 
-_TRAILING_NUMBER = re.compile(r"([0-9]+)$")
-
-
 def _quarantine(rejected: pa.Table, outcomes: dict) -> None:
-    """The rejected records into their files' outcomes, in file and position order."""
+    """The rejected records into their files' outcomes, in file and position order (``record 9`` before
+    ``record 10``)."""
+    number = pc.struct_field(pc.extract_regex(rejected["record_position"], r"(?P<n>[0-9]+)$"), "n")
+    ordered = rejected.append_column("_number", pc.cast(number, pa.int64())).sort_by(
+        [("source_file", "ascending"), ("_number", "ascending", "at_end")])
     columns = ("source_file", "record_position", "reject_reason", "rejected_record")
-    rows = list(zip(*(rejected[c].to_pylist() for c in columns)))
-    for source_file, position, reason, record in sorted(rows, key=_file_and_position):
+    for source_file, position, reason, record in zip(*(ordered[c].to_pylist() for c in columns)):
         outcomes[source_file].rejected.append(Rejected(position, reason, excerpt(record)))
 
 
-def _file_and_position(row: tuple) -> tuple:
-    found = _TRAILING_NUMBER.search(row[1] or "")
-    return row[0], found is None, int(found[1]) if found else 0
-
-
-def write_day_files(loaded: pa.Table, target: Path) -> None:
+def _write_day_files(loaded: pa.Table, target: Path) -> None:
     """A read's loadable records under the directory ``target``, a Parquet per UTC day
     (``landing_part=<day>/data_0.parquet``)."""
     # a failed run's leftovers are unlinked, never overwritten in place: a day file may be a hard link to them
@@ -333,7 +328,7 @@ class _DayFileWriter:
 
     def write(self, loaded: pa.Table, target: Path) -> None:
         self.wait()
-        self.pending = self.pool.submit(write_day_files, loaded, target)
+        self.pending = self.pool.submit(_write_day_files, loaded, target)
 
     def wait(self) -> None:
         if self.pending is not None:
