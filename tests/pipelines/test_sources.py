@@ -289,6 +289,31 @@ def test_a_user_identity_is_quarantined_when_a_string_and_taken_as_it_is_when_an
     ]
 
 
+def test_console_calls_are_told_by_sign_in_session_or_user_agent(tmp_path):
+    root = tmp_path / "in" / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2026" / "11" / "20"
+    agents = {
+        "ec2-console": "console.ec2.amazonaws.com",
+        "upper-case": "S3 CONSOLE.AmazonAWS.COM",
+        "line-break": "console.\nsigned in via amazonaws.com",
+        "no-dot": "consoleamazonaws.com",
+        "wrong-order": "amazonaws.com console.",
+        "cli": "aws-cli/2.15.0 Python/3.11",
+    }
+    records = [event(name) | {"userAgent": agent} for name, agent in agents.items()]
+    records += [
+        event("sign-in", event_type="AwsConsoleSignIn"),
+        event("session") | {"sessionCredentialFromConsole": "true"},
+        event("no-agent") | {"userAgent": None},
+    ]
+    write_json(root / "console.json.gz", {"Records": records}, gz=True)
+    con, landing_dir, _ = land_all(tmp_path, tmp_path / "in")
+    landed = read_landed(con, landing_dir, "cloudtrail/**/*.parquet")
+    assert {row["event_id"] for row in landed.filter(pl.col("is_console")).iter_rows(named=True)} == {
+        "ec2-console", "upper-case", "line-break", "sign-in", "session",
+    }
+    assert landed["is_console"].null_count() == 0
+
+
 def test_a_record_with_text_that_is_not_unicode_is_quarantined_and_its_neighbours_land(tmp_path):
     root = tmp_path / "in" / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2026" / "11" / "20"
     root.mkdir(parents=True)

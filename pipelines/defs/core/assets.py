@@ -4,6 +4,7 @@
 import dagster as dg
 
 from models.ai import ai_rules_frame
+from models.collector import gc_paused
 from pipelines.assets_support import sql_table_asset, timed
 from pipelines.sources import events, landing
 from pipelines.resources import Warehouse
@@ -19,7 +20,7 @@ INVENTORY = "landing.inventory"
 def core_access_events(warehouse: Warehouse) -> dg.MaterializeResult:
     """One row per unique CloudTrail event, attributed to an identity (assumed-role sessions to the role), kept as
     Parquet by day; days whose source files changed are rebuilt with their daily usage rollups, the rest kept."""
-    with timed() as watch, warehouse.connect() as con:
+    with timed() as watch, warehouse.connect() as con, gc_paused():  # objects by the file, as in the landing
         detected = landing.detected_from_frame(con.sql("SELECT * FROM ops.source_files ORDER BY source_file").pl())
         outcomes = events.landed_outcomes(detected, warehouse.landing_dir / "cloudtrail")
         summary = events.refresh_events(
