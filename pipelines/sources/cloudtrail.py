@@ -251,6 +251,14 @@ def _first_line(error: Exception) -> str:
 LANDING_PART = "landing_part"
 # Rows in a day file's row group: DuckDB's own default, so that its scans of the day files split as they did.
 DAY_FILE_ROW_GROUP = 122_880
+# Columns whose minimum and maximum a day file records, for readers that skip files and row groups by them: when,
+# who, which call and how it went. Long free text (request parameters, user agents, messages) is never filtered
+# by range, and its statistics cost a tenth of writing the day files (S: 0.75 -> 0.67 s of CPU).
+DAY_FILE_STATISTICS = [
+    "event_time", "event_day", "identity_id", "identity_type", "principal_arn", "access_key_id", "account",
+    "event_source", "event_name", "event_type", "event_category", "aws_region", "error_code", "is_success",
+    "is_read_only", "is_console", "source_key",
+]
 
 
 def _landed_read(con, batch: list[ReadPlan], packed: Packed | None = None) -> pa.Table:
@@ -315,7 +323,8 @@ def _write_day_files(loaded: pa.Table, target: Path) -> None:
         part = target / f"{LANDING_PART}={day.isoformat()}"
         part.mkdir(parents=True)
         rows = loaded if len(every_day) == 1 else loaded.filter(pc.equal(days, day))
-        pq.write_table(rows, part / "data_0.parquet", compression="snappy", row_group_size=DAY_FILE_ROW_GROUP)
+        pq.write_table(rows, part / "data_0.parquet", compression="snappy", row_group_size=DAY_FILE_ROW_GROUP,
+                       write_statistics=DAY_FILE_STATISTICS)
 
 
 class _DayFileWriter:

@@ -4,10 +4,12 @@ import json
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines.cli import main
 from pipelines.sources import events, landing
+from pipelines.sources.cloudtrail import DAY_FILE_STATISTICS
 from tests.conftest import write_json
 from tests.factories import assumed_role_identity, authorization_details, event, role
 
@@ -259,6 +261,20 @@ def test_a_day_taken_as_landed_and_a_day_written_again_hold_the_same_columns_and
     )
     assert night.con.execute("SELECT request_parameters->>'$.bucketName' FROM core.access_events "
                              "WHERE event_id = 'e3'").fetchall() == [("reports",)]
+
+
+def test_a_landed_day_file_records_the_range_of_the_columns_readers_filter_by(tmp_path):
+    sources = tmp_path / "inputs"
+    trail_file(sources, "2026-11-01", "a", "e1", "e2")
+    night = Night(tmp_path, sources)
+    night.run()
+    (day_file,) = _day_files(night, "2026-11-01")
+    row_group = pq.ParquetFile(day_file).metadata.row_group(0)
+    with_statistics = {row_group.column(i).path_in_schema for i in range(row_group.num_columns)
+                       if row_group.column(i).is_stats_set}
+    assert with_statistics == set(DAY_FILE_STATISTICS)  # every name a landed column
+    by_name = {row_group.column(i).path_in_schema: row_group.column(i).statistics for i in range(row_group.num_columns)}
+    assert (by_name["event_name"].min, by_name["event_name"].max) == ("GetObject", "GetObject")
 
 
 def test_files_landed_in_an_earlier_layout_are_landed_again(night):
