@@ -36,7 +36,7 @@ def _detected(warehouse: Warehouse) -> list[landing.DetectedFile]:
 @dg.asset(key=["ops", "source_files"], group_name="ingest", kinds={"duckdb"})
 def source_files(settings: RunSettings, warehouse: Warehouse) -> dg.MaterializeResult:
     """Every file under the run's sources, with the format recognised from its content (or why it is skipped)."""
-    with timed() as watch, warehouse.connect() as con, gc_paused():
+    with timed() as watch, warehouse.connect() as con, gc_paused():  # objects by the file, as in the landing
         known = landing.known_files(con.sql("SELECT * FROM ops.source_files").pl()) if _has_source_files(con) else {}
         detected = landing.discover(settings.source_paths(), known)
         frame = landing.source_files_frame(detected)
@@ -66,9 +66,10 @@ def landing_aws_authorization(warehouse: Warehouse) -> dg.MaterializeResult:
 
 @dg.asset(key=["landing", "cloudtrail"], deps=[SOURCE_FILES], group_name="ingest", kinds={"parquet", "duckdb"})
 def landing_cloudtrail(warehouse: Warehouse) -> dg.MaterializeResult:
-    """CloudTrail records (native log files and JSON Lines exports), one Parquet per source file."""
-    # objects by the file, which stay alive: a full collection of the process's every object on the way cost
-    # S's landing 0.3 s of its 3.6
+    """CloudTrail records (native log files and JSON Lines exports), checked and attributed, as Parquet by UTC day;
+    only files no earlier run landed are read."""
+    # objects by the file, which stay alive: full collections of the process's every object on the way cost S's
+    # landing 0.3 s of its 3.6
     with timed() as watch, warehouse.connect() as con, gc_paused():
         outcomes = landing.land_cloudtrail_files(con, _detected(warehouse), warehouse.landing_dir, warehouse.scratch_dir)
     metadata = _outcome_metadata(outcomes, watch.seconds)
