@@ -277,6 +277,11 @@ def test_a_landed_day_file_records_the_range_of_the_columns_readers_filter_by(tm
     assert (by_name["event_name"].min, by_name["event_name"].max) == ("GetObject", "GetObject")
 
 
+def test_the_rollups_run_in_two_groups_that_hold_each_rollup_once():
+    grouped = [table for group in events.ROLLUP_GROUPS for table in group]
+    assert sorted(grouped) == sorted(events.ROLLUPS)
+
+
 def test_files_landed_in_an_earlier_layout_are_landed_again(night):
     night.run()
     outcomes_dir = night.landing_dir / "cloudtrail" / "outcomes"
