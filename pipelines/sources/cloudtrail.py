@@ -16,6 +16,7 @@ import json
 import re
 import shutil
 from array import array
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -329,22 +330,27 @@ def _write_day_files(loaded: pa.Table, target: Path) -> None:
                        write_statistics=DAY_FILE_STATISTICS)
 
 
+# Reads whose day files may wait to be written while DuckDB reads on: one absorbed most of the writes, two absorb
+# the reads that span more days than most (M: the reads waited 0.68 s in all for the writer with one).
+WRITES_WAITING = 2
+
+
 class _DayFileWriter:
-    """Writes reads' day files in a thread of its own, one read at a time: while one is written, DuckDB reads
-    the next, and no more than that one waits in memory."""
+    """Writes reads' day files in a thread of its own, in order: while they are written, DuckDB reads the next
+    chunks, and no more than ``WRITES_WAITING`` reads wait in memory."""
 
     def __init__(self) -> None:
         self.pool = ThreadPoolExecutor(max_workers=1)
-        self.pending = None
+        self.pending: deque = deque()
 
     def write(self, loaded: pa.Table, target: Path) -> None:
-        self.wait()
-        self.pending = self.pool.submit(_write_day_files, loaded, target)
+        while len(self.pending) >= WRITES_WAITING:
+            self.pending.popleft().result()
+        self.pending.append(self.pool.submit(_write_day_files, loaded, target))
 
     def wait(self) -> None:
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            pending.result()
+        while self.pending:
+            self.pending.popleft().result()
 
     def __enter__(self) -> "_DayFileWriter":
         return self
