@@ -355,12 +355,22 @@ def test_chunks_are_cut_by_files_and_by_bytes_on_disk(monkeypatch):
 
     monkeypatch.setattr("pipelines.sources.cloudtrail.CHUNK_FILES", 3)
     monkeypatch.setattr("pipelines.sources.cloudtrail.CHUNK_BYTES", 100)
+    monkeypatch.setattr("pipelines.sources.cloudtrail.RAMP_UP", ())
     files = [(SourceFile(f"/t/{i}", size, str(i), True), "cloudtrail")
              for i, size in enumerate([10, 10, 10, 10, 60, 50, 500, 1])]
     sizes = [[item[0].size_bytes for item in chunk] for chunk in chunks_of(files)]
     # three files at most; a file that would pass 100 bytes starts a chunk; one over 100 is a chunk of its own
     assert sizes == [[10, 10, 10], [10, 60], [50], [500], [1]]
     assert chunks_of([]) == []
+
+
+def test_the_first_chunks_are_a_quarter_then_a_half_of_the_bytes(monkeypatch):
+    from pipelines.sources.cloudtrail import chunks_of
+    from pipelines.sources.files import SourceFile
+
+    monkeypatch.setattr("pipelines.sources.cloudtrail.CHUNK_BYTES", 100)
+    files = [(SourceFile(f"/t/{i}", 10, str(i), True), "cloudtrail") for i in range(30)]
+    assert [len(chunk) for chunk in chunks_of(files)] == [2, 5, 10, 10, 3]
 
 
 def test_the_delegation_rollup_counts_each_role_assumed_or_passed_once_per_call(tmp_path):
