@@ -345,11 +345,12 @@ WRITES_WAITING = 2
 
 
 class _DayFileWriter:
-    """Writes reads' day files in a thread of its own, in order: while they are written, DuckDB reads the next
-    chunks, and no more than ``WRITES_WAITING`` reads wait in memory."""
+    """Writes reads' day files in threads of their own: while they are written, DuckDB reads the next chunks, and
+    no more than ``WRITES_WAITING`` reads wait in memory. A thread per waiting read: the last ones are written side
+    by side once nothing is left to read."""
 
     def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pool = ThreadPoolExecutor(max_workers=WRITES_WAITING)
         self.pending: deque = deque()
 
     def write(self, loaded: pa.Table, target: Path) -> None:
