@@ -103,12 +103,13 @@ def delivery_day(path: Path) -> str:
     return "".join(part for part in found.groups() if part) if found else ""
 
 
-# New files are read in chunks, so that memory holds one chunk's records, not a night's: up to this many bytes
+# New files are read in chunks, so that memory holds a few chunks' records, not a night's: up to this many bytes
 # on disk (gzip level 1: about 140 MB of JSON, 90k CloudTrail events) or this many files, whichever comes first.
-# Two chunks are in memory at once, one read while the next is gunzipped: the bytes bound the memory (at 10k
-# identities on 3M events, chunks of 1,000 files or 32 MB took landing to 1.67 GiB, 500 or 16 MB to 1.37 GiB, in
-# the same time; M's files of 30 KB fill 16 MB at about 570). A read costs the same to plan and start however few
-# records it holds: S's 9,300 files of 22 KB took 19 reads of 500 files, 14 now (landing 4% faster).
+# A chunk is read while the next is gunzipped, and up to two reads' records wait for their day files
+# (``WRITES_WAITING``): the bytes bound the memory (at 10k identities on 3M events, chunks of 1,000 files or 32 MB
+# took landing to 1.67 GiB, 500 or 16 MB to 1.37 GiB, in the same time; M's files of 30 KB fill 16 MB at about
+# 570). A read costs the same to plan and start however few records it holds: S's 9,300 files of 22 KB took 19
+# reads of 500 files, 14 now (landing 4% faster).
 CHUNK_FILES = 2000
 CHUNK_BYTES = 16 * 2**20
 
