@@ -261,17 +261,22 @@ def _rebuild_days(
     )
 
 
+def _parquet_files(paths: list[Path]) -> str:
+    """``read_parquet`` of ``paths`` written out as literals, for a view (which cannot take bound parameters)."""
+    listing = ", ".join(_quoted(path) for path in paths)
+    return f"read_parquet([{listing}], hive_partitioning = false)"
+
+
 def _day_events_view(files: list[Path]) -> str:
-    """The statement creating ``day_events`` over ``files`` (a view cannot take bound parameters)."""
-    listing = ", ".join(_quoted(path) for path in files)
-    return f"CREATE OR REPLACE TEMP VIEW day_events AS SELECT * FROM read_parquet([{listing}], hive_partitioning = false)"
+    """The statement creating ``day_events`` over ``files``."""
+    return f"CREATE OR REPLACE TEMP VIEW day_events AS SELECT * FROM {_parquet_files(files)}"
 
 
-# The rollups in two groups of about equal cost (M: the resources' 2.8 s against 2.9 s for the other three), each on
-# a connection of its own at once: one statement after the other left a core idle in every statement's single-threaded
-# phases (the refresh used 1.5 of 2 cores).
-ROLLUP_GROUPS = (("core.resource_usage_daily",),
-                 ("core.usage_daily", "core.delegation_usage_daily", "core.credential_usage_daily"))
+# The rollups in two groups of about equal cost, each on a connection of its own at once (M: the resources' 2.8 s
+# beside 2.9 s for the other three): one statement after the other left a core idle in every statement's
+# single-threaded phases (the refresh used 1.5 of 2 cores).
+ROLLUPS_ASIDE = ("core.resource_usage_daily",)
+ROLLUP_GROUPS = (ROLLUPS_ASIDE, tuple(table for table in ROLLUPS if table not in ROLLUPS_ASIDE))
 
 
 def _insert_rollups(con: duckdb.DuckDBPyConnection, day_events: str | None) -> None:
@@ -344,9 +349,8 @@ def _publish_view(con: duckdb.DuckDBPyConnection, events_dir: Path) -> None:
     files = [row[0] for row in con.execute("SELECT events_file FROM ops.event_days ORDER BY event_day").fetchall()]
     # the landed Parquet a day takes as it is carries the landing's reject columns, NULL in every row
     if files:
-        listing = ", ".join(_quoted(events_dir / f) for f in files)
         con.execute("CREATE OR REPLACE VIEW core.access_events AS SELECT * EXCLUDE (reject_reason, rejected_record) "
-                    f"FROM read_parquet([{listing}], hive_partitioning = false)")
+                    f"FROM {_parquet_files([events_dir / f for f in files])}")
         con.execute("DROP TABLE IF EXISTS core.access_events_none")
     else:
         con.execute("CREATE OR REPLACE TABLE core.access_events_none AS "

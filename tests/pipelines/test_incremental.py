@@ -277,9 +277,31 @@ def test_a_landed_day_file_records_the_range_of_the_columns_readers_filter_by(tm
     assert (by_name["event_name"].min, by_name["event_name"].max) == ("GetObject", "GetObject")
 
 
-def test_the_rollups_run_in_two_groups_that_hold_each_rollup_once():
+def test_the_rollups_run_in_two_groups_that_hold_each_rollup_once_and_fill_every_rollup(tmp_path):
     grouped = [table for group in events.ROLLUP_GROUPS for table in group]
     assert sorted(grouped) == sorted(events.ROLLUPS)
+    bucket, target = "arn:aws:s3:::reports", "arn:aws:iam::111122223333:role/writer"
+    records = [
+        event("g1", identity=BOT, name="GetObject", resources=[bucket]),
+        event("g2", identity=BOT, name="GetObject", resources=[bucket]),
+        event("a1", identity=BOT, source="sts.amazonaws.com", name="AssumeRole", request={"roleArn": target}),
+    ]
+    write_json(tmp_path / "in/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/t.json.gz",
+               {"Records": records}, gz=True)
+    night = Night(tmp_path, tmp_path / "in")
+    night.run()
+    rows = {table: night.con.execute(f"SELECT * EXCLUDE (day) FROM {table} ORDER BY ALL").fetchall()
+            for table in events.ROLLUPS}
+    role = BOT["sessionContext"]["sessionIssuer"]["arn"]
+    assert sorted((r[4], r[-3]) for r in rows["core.usage_daily"]) == [("AssumeRole", 1), ("GetObject", 2)]
+    assert rows["core.resource_usage_daily"] == [  # the role named in the request is a resource touched too
+        (role, "s3.amazonaws.com", "GetObject", "AwsApiCall", bucket, 2),
+        (role, "sts.amazonaws.com", "AssumeRole", "AwsApiCall", target, 1),
+    ]
+    assert [r[:3] for r in rows["core.credential_usage_daily"]] == [("ASIAEXAMPLE", role, 3)]
+    assert [r[:5] + r[-1:] for r in rows["core.delegation_usage_daily"]] == [
+        (role, "sts.amazonaws.com", "AssumeRole", "assumed", target, 1)
+    ]
 
 
 def test_files_landed_in_an_earlier_layout_are_landed_again(night):
