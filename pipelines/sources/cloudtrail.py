@@ -330,14 +330,25 @@ def _write_day_files(loaded: pa.Table, target: Path) -> None:
     (``landing_part=<day>/data_0.parquet``)."""
     # a failed run's leftovers are unlinked, never overwritten in place: a day file may be a hard link to them
     shutil.rmtree(target, ignore_errors=True)
-    days = loaded["event_day"]
-    every_day = pc.unique(days).to_pylist()
-    for day in every_day:
+    for day, rows in rows_by_day(loaded).items():
         part = target / f"{LANDING_PART}={day.isoformat()}"
         part.mkdir(parents=True)
-        rows = loaded if len(every_day) == 1 else loaded.filter(pc.equal(days, day))
         pq.write_table(rows, part / "data_0.parquet", compression="snappy", row_group_size=DAY_FILE_ROW_GROUP,
                        write_statistics=DAY_FILE_STATISTICS)
+
+
+def rows_by_day(loaded: pa.Table) -> dict:
+    """``loaded``'s rows of each ``event_day``, in the order they come, as slices of its runs of one day: no row
+    is copied. A read's files are a few consecutive delivery days, so its rows come in about two runs per day
+    (S: 8 days in 17-20 runs); a filter per day copied every row once more and cost 0.03-0.05 s per read."""
+    slices: dict = {}
+    for batch in loaded.to_batches():
+        runs = pc.run_end_encode(batch.column("event_day"))
+        start = 0
+        for end, day in zip(runs.run_ends.to_pylist(), runs.values.to_pylist()):
+            slices.setdefault(day, []).append(batch.slice(start, end - start))
+            start = end
+    return {day: pa.Table.from_batches(batches, loaded.schema) for day, batches in slices.items()}
 
 
 # Reads whose day files may wait to be written while DuckDB reads on: one absorbed most of the writes, two absorb

@@ -1,15 +1,17 @@
 """Nights that read only new CloudTrail files and rebuild only the days they touch."""
 
 import json
+from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from pipelines.cli import main
 from pipelines.sources import events, landing
-from pipelines.sources.cloudtrail import DAY_FILE_STATISTICS
+from pipelines.sources.cloudtrail import DAY_FILE_STATISTICS, rows_by_day
 from tests.conftest import write_json
 from tests.factories import assumed_role_identity, authorization_details, event, role
 
@@ -275,6 +277,22 @@ def test_a_landed_day_file_records_the_range_of_the_columns_readers_filter_by(tm
     assert with_statistics == set(DAY_FILE_STATISTICS)  # every name a landed column
     by_name = {row_group.column(i).path_in_schema: row_group.column(i).statistics for i in range(row_group.num_columns)}
     assert (by_name["event_name"].min, by_name["event_name"].max) == ("GetObject", "GetObject")
+
+
+def test_a_reads_rows_are_split_by_day_in_the_order_they_come_without_copying_them():
+    first, second, third = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
+    batches = [
+        pa.record_batch({"event_day": [first, first, second, first], "event_id": ["a", "b", "c", "d"]}),
+        pa.record_batch({"event_day": [second, third], "event_id": ["e", "f"]}),
+    ]
+    read = pa.Table.from_batches(batches)
+    split = rows_by_day(read)
+    assert {day: rows["event_id"].to_pylist() for day, rows in split.items()} == {
+        first: ["a", "b", "d"], second: ["c", "e"], third: ["f"],
+    }
+    assert all(rows.schema == read.schema for rows in split.values())
+    # slices of the read's own buffers: the first day's ids are views of the first batch's data
+    assert split[first]["event_id"].chunks[0].buffers()[2].address == batches[0].column(1).buffers()[2].address
 
 
 def test_the_rollups_run_in_two_groups_that_hold_each_rollup_once_and_fill_every_rollup(tmp_path):
