@@ -450,6 +450,7 @@ def test_the_delegation_rollup_counts_each_role_assumed_or_passed_once_per_call(
 
 def test_the_resource_rollup_counts_each_arn_a_successful_call_names_once(tmp_path):
     bucket, role_arn = "arn:aws:s3:::reports", "arn:aws:iam::111122223333:role/reader"
+    logs = "arn:aws:s3:::logs"
     records = [
         # named in the resources and the request: once
         event("r1", identity=BOT, name="GetObject", resources=[bucket], request={"bucket": bucket, "role": role_arn}),
@@ -458,6 +459,12 @@ def test_the_resource_rollup_counts_each_arn_a_successful_call_names_once(tmp_pa
         event("r3", identity=BOT, name="PutObject", request={"target": bucket}),
         event("n1", identity=BOT, name="ListBuckets"),
         event("f1", identity=BOT, name="GetObject", resources=[bucket], error="AccessDenied"),
+        # lists of one or two taken as they are, unless a resource without an ARN or a repeat is among them
+        event("c1", identity=BOT, name="CopyObject", resources=[bucket, logs]),
+        event("c2", identity=BOT, name="CopyObject", resources=[None]),
+        event("c3", identity=BOT, name="CopyObject", resources=[None, logs]),
+        event("c4", identity=BOT, name="CopyObject", resources=[logs, None]),
+        event("c5", identity=BOT, name="CopyObject", resources=[logs, bucket, logs]),
     ]
     write_json(tmp_path / "in/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/t.json.gz",
                {"Records": records}, gz=True)
@@ -465,4 +472,5 @@ def test_the_resource_rollup_counts_each_arn_a_successful_call_names_once(tmp_pa
     night.run()
     assert night.con.execute(
         "SELECT event_name, resource_arn, event_count FROM core.resource_usage_daily ORDER BY ALL"
-    ).fetchall() == [("GetObject", role_arn, 1), ("GetObject", bucket, 2), ("PutObject", bucket, 1)]
+    ).fetchall() == [("CopyObject", logs, 4), ("CopyObject", bucket, 2),
+                     ("GetObject", role_arn, 1), ("GetObject", bucket, 2), ("PutObject", bucket, 1)]
