@@ -465,7 +465,7 @@ def _gib(n: int) -> str:
 
 def _ratio(ours: float, base: float, at_least: bool = False) -> str:
     """``ours`` over ``base``; ``at_least`` when ``ours`` is a lower bound (a run stopped before its end)."""
-    return f"{'>' if at_least else ''}{ours / base:.1f}x" if base and ours else "n/a"
+    return f"{'>' if at_least else ''}{ours / base:.2f}x" if base and ours else "n/a"
 
 
 def _run_cell(run: PipelineRun) -> str:

@@ -279,6 +279,21 @@ def test_a_landed_day_file_records_the_range_of_the_columns_readers_filter_by(tm
     assert (by_name["event_name"].min, by_name["event_name"].max) == ("GetObject", "GetObject")
 
 
+@pytest.mark.parametrize(("records", "batches"), [
+    ([40, 40, 40, 40], [[0, 1], [2, 3]]),
+    ([50, 50, 9], [[0, 1, 2]]),  # a remainder under a tenth of the bound joins the batch before
+    ([50, 50, 10], [[0, 1], [2]]),
+    ([150, 20], [[0], [1]]),  # a day over the bound is a batch of its own
+    ([5], [[0]]),
+    ([], []),
+])
+def test_days_are_rebuilt_in_batches_of_bounded_records_without_a_small_remainder(monkeypatch, records, batches):
+    monkeypatch.setattr(events, "BATCH_RECORDS", 100)
+    plans = [events.DayPlan(f"2026-11-{day + 1:02d}", ()) for day in range(len(records))]
+    by_day = {plan.day: count for plan, count in zip(plans, records)}
+    assert [[plans.index(p) for p in batch] for batch in events._batches(plans, by_day)] == batches
+
+
 def test_a_reads_rows_are_split_by_day_in_the_order_they_come_without_copying_them():
     first, second, third = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
     batches = [
