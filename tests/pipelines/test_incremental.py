@@ -397,7 +397,15 @@ def test_landed_outcomes_keep_every_excerpt_as_it_was_quarantined(tmp_path):
                 Rejected("record 2", "malformed", "lone \udc80 surrogate"), Rejected(None, "unreadable file")]
     outcome = FileOutcome(source, "cloudtrail_records", records_loaded=3, rejected=rejected,
                           records_by_day={"2026-11-01": 3}, records_file="batch-x-0000")
-    write_landed_outcomes(tmp_path / "batch-x.jsonl", [outcome])
+    plain = FileOutcome(SourceFile("/t/b.json.gz", 10, "cd" * 32, True), "cloudtrail_records", records_loaded=1,
+                        records_by_day={"2026-11-02": 1}, records_file="batch-x-0000")
+    # the file's lines are read as one array, line by line when one of them needs the json module
+    for outcomes in ([outcome, plain], [plain]):
+        write_landed_outcomes(tmp_path / "batch-x.jsonl", outcomes)
+        documents = read_landed_documents(tmp_path)
+        assert documents[plain.source.key]["records_by_day"] == {"2026-11-02": 1}
+        assert sorted(documents) == sorted(o.source.key for o in outcomes)
+    write_landed_outcomes(tmp_path / "batch-x.jsonl", [outcome, plain])
     document = read_landed_documents(tmp_path)[source.key]
     assert document["rejected"] == [[r.position, r.reason, r.excerpt] for r in rejected]
     assert (document["records_loaded"], document["records_by_day"], document["records_file"]) == (
