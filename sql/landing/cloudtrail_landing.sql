@@ -7,7 +7,9 @@ SELECT
     record_position,
     eventID AS event_id,
     event_time,
-    (event_time AT TIME ZONE 'UTC')::DATE AS event_day,
+    -- the UTC day from the instant's microseconds: AT TIME ZONE 'UTC' goes through ICU's calendar, 0.06 s of CPU
+    -- per million records
+    make_timestamp(epoch_us(event_time))::DATE AS event_day,
     eventVersion AS event_version,
     eventSource AS event_source,
     eventName AS event_name,

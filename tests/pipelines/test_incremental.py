@@ -279,6 +279,20 @@ def test_a_landed_day_file_records_the_range_of_the_columns_readers_filter_by(tm
     assert (by_name["event_name"].min, by_name["event_name"].max) == ("GetObject", "GetObject")
 
 
+def test_an_event_belongs_to_the_utc_day_of_its_instant_whatever_offset_its_time_is_written_with(tmp_path):
+    times = {"late-west": "2026-11-01T23:30:00-02:00", "early-east": "2026-11-02T00:30:00+05:00",
+             "midnight": "2026-11-02T00:00:00Z", "last-micro": "2026-11-01T23:59:59.999999Z",
+             "before-1970": "1969-12-31T23:00:00Z"}
+    records = [event(e, identity=BOT, time=t, name="GetObject") for e, t in times.items()]
+    write_json(tmp_path / "in/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/02/t.json.gz",
+               {"Records": records}, gz=True)
+    night = Night(tmp_path, tmp_path / "in")
+    night.run()
+    days = dict(night.con.execute("SELECT event_id, event_day::VARCHAR FROM core.access_events").fetchall())
+    assert days == {"late-west": "2026-11-02", "early-east": "2026-11-01", "midnight": "2026-11-02",
+                    "last-micro": "2026-11-01", "before-1970": "1969-12-31"}
+
+
 @pytest.mark.parametrize(("records", "batches"), [
     ([40, 40, 40, 40], [[0, 1], [2, 3]]),
     ([50, 50, 9], [[0, 1, 2]]),  # a remainder under a tenth of the bound joins the batch before
