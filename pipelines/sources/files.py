@@ -121,9 +121,31 @@ def read_head(source: SourceFile, size: int = HEAD_BYTES) -> bytes:
 def read_content(source: SourceFile) -> bytes:
     """The whole content, decompressed; raises UnreadableFile naming what went wrong."""
     try:
-        content = source.path.read_bytes()
+        content = read_raw(source)
         return igzip.decompress(content) if source.is_gzip else content
     except EOFError as error:
         raise UnreadableFile(f"truncated gzip: {error}") from error
     except (OSError, igzip_lib.IsalError) as error:
         raise UnreadableFile(f"unreadable file: {error}") from error
+
+
+def read_raw(source: SourceFile) -> bytes:
+    """The file's bytes on disk, read as one request of the size discovery saw (then on to the end, should the
+    file have grown since): ``Path.read_bytes`` and its buffered reader cost twice as much for the small files of
+    a trail (S's 9,286: 0.11 against 0.05 s of CPU)."""
+    handle = os.open(source.file, os.O_RDONLY)
+    try:
+        content = os.read(handle, source.size_bytes + 1)
+        # one byte more asked than the file held, none given: its end. A single read stops short of 2 GiB on
+        # Linux, so a file that large is read on in every case.
+        if len(content) == source.size_bytes < _ONE_READ_AT_MOST:
+            return content
+        pieces = [content]
+        while piece := os.read(handle, 1 << 24):
+            pieces.append(piece)
+        return b"".join(pieces)
+    finally:
+        os.close(handle)
+
+
+_ONE_READ_AT_MOST = 1 << 30

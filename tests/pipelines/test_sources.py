@@ -20,7 +20,7 @@ from pipelines.sources.cloudtrail import (
     records_array,
 )
 from pipelines.sources.ledger import FileOutcome
-from pipelines.sources.files import describe_file, iter_input_paths
+from pipelines.sources.files import SourceFile, describe_file, iter_input_paths, read_content, read_raw
 from tests.conftest import write_json, write_lines
 from tests.factories import (
     INVENTORY_HEADER,
@@ -408,3 +408,18 @@ def test_records_that_are_not_json_objects_are_quarantined_by_position(tmp_path)
         "mixed.json.gz": 2, "lake.jsonl": 2}
     landed = read_landed(con, landing_dir, "cloudtrail/**/*.parquet")
     assert sorted(landed["event_id"].to_list()) == ["l1", "l2", "ok-1", "ok-2"]
+
+
+@pytest.mark.parametrize("size_seen", [10, 4, 25, 0])
+def test_a_file_is_read_whole_whatever_size_discovery_saw(tmp_path, size_seen):
+    path = tmp_path / "f.json"
+    path.write_bytes(b"0123456789")  # 10 bytes: as seen, grown since (4), shrunk since (25), empty then (0)
+    assert read_raw(SourceFile(str(path), size_seen, "ab" * 32, False)) == b"0123456789"
+
+
+def test_a_large_file_is_read_on_to_its_end_in_pieces(tmp_path, monkeypatch):
+    monkeypatch.setattr("pipelines.sources.files._ONE_READ_AT_MOST", 4)
+    path = tmp_path / "f.json.gz"
+    path.write_bytes(gzip.compress(b"x" * 100_000))
+    source = SourceFile(str(path), path.stat().st_size, "ab" * 32, True)
+    assert read_raw(source) == path.read_bytes() and read_content(source) == b"x" * 100_000
