@@ -527,9 +527,8 @@ history from `pipelines/synth/scale.py` (gzip level 1).
   records as JSON Lines with the pipeline's columns (`sql/landing/cloudtrail_read.sql`),
   grouped by identity and action (JSON Lines written outside the timed region, in chunks of
   days of at most 4 GiB, DuckDB's memory limit 4 GB: the floor is not held to the pipeline's
-  1 GB). Target: ingest
-  within 1.5x of the floor, measured after the history night. For reference, the records kept whole: the same gunzip plus DuckDB
-  reading every one of those columns and writing it once as Parquet, the least that keeping the
+  1 GB). Target: ingest within 1.5x of the floor, measured after the history night. For
+  reference, the records kept whole: the same gunzip plus DuckDB reading every one of those columns and writing it once as Parquet, the least that keeping the
   raw events costs (the floor's grouped read parses only the three columns it projects).
 - **1-new-day night**: the history plus one more day into the history's warehouse (which the
   history night just built), against that day alone (with IAM and inventory) into a fresh

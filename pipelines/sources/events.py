@@ -152,7 +152,7 @@ def _batches(plans: list[DayPlan], records: dict[str, int]) -> list[list[DayPlan
     sizes: list[int] = []
     for plan in plans:
         day_records = records.get(plan.day, 0)
-        if not batches or (sizes[-1] + day_records > BATCH_RECORDS and batches[-1]):
+        if not batches or sizes[-1] + day_records > BATCH_RECORDS:
             batches.append([])
             sizes.append(0)
         batches[-1].append(plan)

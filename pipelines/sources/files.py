@@ -129,6 +129,10 @@ def read_content(source: SourceFile) -> bytes:
         raise UnreadableFile(f"unreadable file: {error}") from error
 
 
+# Bytes a single read is trusted to give whole; Linux gives at most just under 2 GiB.
+_ONE_READ_AT_MOST = 1 << 30
+
+
 def read_raw(source: SourceFile) -> bytes:
     """The file's bytes on disk, read as one request of the size discovery saw (then on to the end, should the
     file have grown since): ``Path.read_bytes`` and its buffered reader cost twice as much for the small files of
@@ -136,8 +140,7 @@ def read_raw(source: SourceFile) -> bytes:
     handle = os.open(source.file, os.O_RDONLY)
     try:
         content = os.read(handle, source.size_bytes + 1)
-        # one byte more asked than the file held, none given: its end. A single read stops short of 2 GiB on
-        # Linux, so a file that large is read on in every case.
+        # one byte more asked than the file held, none given: its end (a larger file is read on in every case)
         if len(content) == source.size_bytes < _ONE_READ_AT_MOST:
             return content
         pieces = [content]
@@ -147,5 +150,3 @@ def read_raw(source: SourceFile) -> bytes:
     finally:
         os.close(handle)
 
-
-_ONE_READ_AT_MOST = 1 << 30
