@@ -47,3 +47,31 @@ def test_the_records_kept_whole_are_every_record_with_every_column_the_pipeline_
     assert kept.columns[:3] == ["eventVersion", "eventID", "eventTime"] and len(kept.columns) == 23
     rows = kept.select("eventID", "eventName", "requestParameters").fetchall()
     assert rows == [("e1", "GetObject", None), ("e2", "PutObject", '{"bucketName":"b"}')]
+
+
+def _pair(bench, ingest_seconds: float, floor_seconds: float):
+    night = bench.PipelineRun(wall_seconds=30.0, peak_rss_bytes=2**30, exit_code=0,
+                              steps={"landing/cloudtrail": ingest_seconds - 1.0, "core/access_events": 1.0})
+    return bench.IngestPair(night, bench.Floor(floor_seconds - 0.5, 0.5, 10, 3, 1.0))
+
+
+def test_the_ratio_reported_is_the_median_pair_s_not_the_best_or_the_last():
+    bench = _bench_module()
+    slow, middle, fast = _pair(bench, 4.0, 2.5), _pair(bench, 3.6, 2.5), _pair(bench, 3.0, 2.5)
+    assert bench.median_pair([slow, fast, middle]) is middle
+    assert bench.median_pair([slow, fast]) is fast  # of two, the lower: never a ratio better than half the pairs
+    assert bench.median_pair([slow]) is slow
+    assert round(middle.ratio, 2) == 1.44
+
+
+def test_every_pair_is_listed_beside_the_median_and_the_peak_is_the_highest_night_s(tmp_path):
+    bench = _bench_module()
+    pairs = [_pair(bench, 4.0, 2.5), _pair(bench, 3.6, 2.5), _pair(bench, 3.0, 2.5)]
+    pairs[0].night.peak_rss_bytes = 3 * 2**30
+    size = bench.SIZES["S"]
+    result = bench.SizeResult(size, 1_000_000, 10, 10**6, 1.0, pairs, pairs[1].night, pairs[1].night)
+    assert result.ingest_seconds == 3.6 and result.peak_rss_bytes == 3 * 2**30
+    (line,) = bench.pair_rows([result])
+    assert line == ("- S, ingest / floor of each history night and the floor right after it: 1.60x (4.0 / 2.5 s), "
+                    "1.44x (3.6 / 2.5 s), 1.20x (3.0 / 2.5 s); the table shows the median, 1.44x")
+    assert bench.size_rows([result])[2].split(" | ")[6] == "3.00 GiB"
