@@ -13,6 +13,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.reports.data import read_report_data
+from pipelines.reports.exports import write_mart_csvs
 from pipelines.reports.html_page import diff_summary, identities_section, node_name, recommendations_section
 from tests.conftest import write_json
 from tests.factories import (
@@ -200,3 +201,17 @@ def test_a_path_names_identities_admin_nodes_and_principal_sets_in_words():
     assert [node_name(n, names) for n in ("arn:aws:iam::111122223333:user/alice", "principals:user:111122223333",
                                           "admin:111122223333", "arn:aws:iam::111122223333:role/x")] == [
         "alice", "any user of 111122223333", "full control of 111122223333", "arn:aws:iam::111122223333:role/x"]
+
+
+def test_mart_csvs_keep_the_tables_row_order_within_a_memory_limit_wide_rows_exceed_on_two_threads(tmp_path):
+    # 100,000 rows of 1 KB: on two threads DuckDB's ordered CSV writer asked for 128 MiB in one piece
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), config={"memory_limit": "64MB", "threads": 2})
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.escalation_paths AS "
+                "SELECT 99999 - range AS n, repeat('x', 1000) || range::VARCHAR AS steps FROM range(100000)")
+    (path,) = write_mart_csvs(con, tmp_path / "csv")
+    assert path == tmp_path / "csv" / "escalation_paths.csv"
+    lines = path.read_text().splitlines()
+    assert len(lines) == 100_001 and lines[0] == "n,steps"
+    assert [line.split(",")[0] for line in (lines[1], lines[2], lines[-1])] == ["99999", "99998", "0"]
+    assert con.execute("SELECT current_setting('threads')").fetchall() == [(2,)]  # given back
