@@ -1,10 +1,11 @@
-"""Machine-readable outputs: recommendations.json (versioned schema, docs/recommendations.md) and CSVs of the marts."""
+"""Machine-readable outputs: recommendations.json (versioned schema, docs/recommendations.md) and the marts as CSV
+(Parquet past a spreadsheet's rows)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import duckdb
@@ -48,21 +49,30 @@ def write_recommendations_json(data: ReportData, path: Path) -> Path:
     return path
 
 
-def write_mart_csvs(con: duckdb.DuckDBPyConnection, directory: Path) -> list[Path]:
-    """One CSV per marts table, written by DuckDB (lists and structs as their text form), rows in the table's
-    order."""
-    directory.mkdir(parents=True, exist_ok=True)
+# The rows a spreadsheet opens (Excel's 1,048,576 less the header). A mart past it goes out as Parquet: at 50,000
+# identities the 74M rows of identity_action_usage made a 14 GB CSV every night, 303 MiB as Parquet in half the time.
+SPREADSHEET_ROWS = 1_048_575
+
+
+def write_mart_exports(con: duckdb.DuckDBPyConnection, directory: Path) -> list[Path]:
+    """Every marts table as ``csv/<mart>.csv`` (lists and structs as their text form, rows in the table's order), or
+    as ``parquet/<mart>.parquet`` when it has more rows than a spreadsheet opens; the paths written."""
     tables = [row[0] for row in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1"
     ).fetchall()]
-    written = []
-    with _one_thread(con):
-        for table in tables:
-            target = directory / f"{table}.csv"
-            # table names come from the catalog of our own warehouse; the path is quoted
-            con.execute(f"COPY marts.\"{table}\" TO '{str(target).replace(chr(39), chr(39) * 2)}' (HEADER, DELIMITER ',')")
-            written.append(target)
-    return written
+    return [_export_mart(con, table, directory) for table in tables]
+
+
+def _export_mart(con: duckdb.DuckDBPyConnection, table: str, directory: Path) -> Path:
+    # table names come from the catalog of our own warehouse; the path is quoted
+    rows = con.execute(f'SELECT count(*) FROM marts."{table}"').fetchall()[0][0]
+    kind, options = ("csv", "HEADER, DELIMITER ','") if rows <= SPREADSHEET_ROWS else ("parquet", "FORMAT parquet")
+    target = directory / kind / f"{table}.{kind}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    statement = f"COPY marts.\"{table}\" TO '{str(target).replace(chr(39), chr(39) * 2)}' ({options})"
+    with _one_thread(con) if kind == "csv" else nullcontext():
+        con.execute(statement)
+    return target
 
 
 @contextmanager

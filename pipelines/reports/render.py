@@ -1,5 +1,5 @@
-"""Write a run's reports under ``<warehouse>/reports/<as-of>/``: report.html, report.md,
-recommendations.json and csv/<mart>.csv (the proposed policies are written by their own asset)."""
+"""Write a run's reports under ``<warehouse>/reports/<as-of>/``: report.html, report.md, recommendations.json and
+the marts as csv/<mart>.csv or parquet/<mart>.parquet (the proposed policies are written by their own asset)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.reports.data import read_report_data
-from pipelines.reports.exports import write_mart_csvs, write_recommendations_json
+from pipelines.reports.exports import write_mart_exports, write_recommendations_json
 from pipelines.reports.html_page import render_html
 from pipelines.reports.markdown import render_markdown
 
@@ -24,7 +24,7 @@ def write_reports(con: duckdb.DuckDBPyConnection, directory: Path, *, as_of: dat
     markdown.write_text(render_markdown(data))
     recommendations = write_recommendations_json(data, directory / "recommendations.json")
     policies = write_policies(con, directory)
-    return [page, markdown, recommendations, *policies, *write_mart_csvs(con, directory / "csv")]
+    return [page, markdown, recommendations, *policies, *write_mart_exports(con, directory)]
 
 
 def write_policies(con: duckdb.DuckDBPyConnection, directory: Path) -> list[Path]:

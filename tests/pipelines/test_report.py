@@ -13,7 +13,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.reports.data import read_report_data
-from pipelines.reports.exports import write_mart_csvs
+from pipelines.reports.exports import SPREADSHEET_ROWS, write_mart_exports
 from pipelines.reports.html_page import diff_summary, identities_section, node_name, recommendations_section
 from tests.conftest import write_json
 from tests.factories import (
@@ -209,9 +209,21 @@ def test_mart_csvs_keep_the_tables_row_order_within_a_memory_limit_wide_rows_exc
     con.execute("CREATE SCHEMA marts")
     con.execute("CREATE TABLE marts.escalation_paths AS "
                 "SELECT 99999 - range AS n, repeat('x', 1000) || range::VARCHAR AS steps FROM range(100000)")
-    (path,) = write_mart_csvs(con, tmp_path / "csv")
+    (path,) = write_mart_exports(con, tmp_path)
     assert path == tmp_path / "csv" / "escalation_paths.csv"
     lines = path.read_text().splitlines()
     assert len(lines) == 100_001 and lines[0] == "n,steps"
     assert [line.split(",")[0] for line in (lines[1], lines[2], lines[-1])] == ["99999", "99998", "0"]
     assert con.execute("SELECT current_setting('threads')").fetchall() == [(2,)]  # given back
+
+
+def test_a_mart_with_more_rows_than_a_spreadsheet_opens_is_written_as_parquet(tmp_path):
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute(f"CREATE TABLE marts.fits AS SELECT range AS n FROM range({SPREADSHEET_ROWS})")
+    con.execute(f"CREATE TABLE marts.past AS SELECT range AS n, [range] AS l FROM range({SPREADSHEET_ROWS + 1})")
+    assert write_mart_exports(con, tmp_path) == [tmp_path / "csv" / "fits.csv", tmp_path / "parquet" / "past.parquet"]
+    assert len((tmp_path / "csv" / "fits.csv").read_text().splitlines()) == SPREADSHEET_ROWS + 1  # with its header
+    assert con.execute(f"SELECT count(*), max(n), max(l[1]) FROM '{tmp_path / 'parquet' / 'past.parquet'}'").fetchall() == [
+        (SPREADSHEET_ROWS + 1, SPREADSHEET_ROWS, SPREADSHEET_ROWS)]
+    assert not (tmp_path / "csv" / "past.csv").exists()
