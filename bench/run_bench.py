@@ -550,6 +550,11 @@ def size_rows(results: list[SizeResult]) -> list[str]:
     return lines
 
 
+def size_section(results: list[SizeResult]) -> list[str]:
+    """The sizes' table, then each size's pairs, the records kept whole and its slowest steps."""
+    return size_rows(results) + [""] + pair_rows(results) + kept_whole_rows(results) + slowest_rows(results)
+
+
 def pair_rows(results: list[SizeResult]) -> list[str]:
     """Every pair's ratio where a size had more than one (the table shows the median pair's)."""
     return [
@@ -597,8 +602,9 @@ history from `pipelines/synth/scale.py` (gzip level 1).
   1 GB). Target: ingest within 1.5x of the floor, measured right after the history night; at S
   three such pairs (a night takes half a minute, and the machine's speed drifts by up to 30%
   within minutes), the table showing the pair of the median ratio and a line every pair. For
-  reference, the records kept whole: the same gunzip plus DuckDB reading every one of those columns and writing it once as Parquet, the least that keeping the
-  raw events costs (the floor's grouped read parses only the three columns it projects).
+  reference, the records kept whole: the same gunzip plus DuckDB reading every one of those
+  columns and writing it once as Parquet, the least that keeping the raw events costs (the
+  floor's grouped read parses only the three columns it projects).
 - **1-new-day night**: the history plus one more day into the history's warehouse (which the
   history night just built), against that day alone (with IAM and inventory) into a fresh
   warehouse. Target: within 1.3x. Without incremental ingestion a night re-reads the whole
@@ -627,7 +633,7 @@ def write_results(path: Path, info: dict[str, str], results: list[SizeResult], p
              f"DuckDB {info['duckdb']}, Polars {info['polars']}; commit {info['commit']}; "
              f"load average (1 / 5 / 15 min) at start {info['load']}, at end {machine()['load']}.", ""]
     if results:
-        lines += size_rows(results) + [""] + pair_rows(results) + kept_whole_rows(results) + slowest_rows(results) + [""]
+        lines += size_section(results) + [""]
     if policy:
         lines.append(f"- Policy expansion, {POLICY_COUNT:,} distinct policies: {policy[0]:.2f} s ({policy[1]:,} rows).")
     if blast:
@@ -677,8 +683,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         result = bench_size(SIZES[name], limits, args.ingest_pairs)
         results.append(result)
-        print("\n".join(size_rows([result]) + pair_rows([result]) + kept_whole_rows([result])
-                        + slowest_rows([result])), flush=True)
+        print("\n".join(size_section([result])), flush=True)
         if not args.keep:
             shutil.rmtree(BENCH_DATA / name, ignore_errors=True)
     policy = None if args.no_policies else bench_policy_expansion()

@@ -15,6 +15,12 @@ _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _TABLE_NAME = re.compile(r"^(landing|core|marts|ops|reports|queries)/[a-z_][a-z0-9_]*$")
 
 
+def path_literal(path: Path) -> str:
+    """``path`` as a quoted SQL string, for the statements that cannot take it bound (COPY's target, a view's
+    files)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 @cache
 def sql_text(name: str) -> str:
     """The text of ``sql/<name>.sql``; ``name`` is ``layer/table`` and checked against the layout."""

@@ -64,7 +64,7 @@ def test_the_ratio_reported_is_the_median_pair_s_not_the_best_or_the_last():
     assert round(middle.ratio, 2) == 1.44
 
 
-def test_every_pair_is_listed_beside_the_median_and_the_peak_is_the_highest_night_s(tmp_path):
+def test_every_pair_is_listed_beside_the_median_and_the_peak_is_the_highest_night_s():
     bench = _bench_module()
     pairs = [_pair(bench, 4.0, 2.5), _pair(bench, 3.6, 2.5), _pair(bench, 3.0, 2.5)]
     pairs[0].night.peak_rss_bytes = 3 * 2**30

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.reports.data import ReportData
+from pipelines.sql import path_literal
 
 RECOMMENDATIONS_SCHEMA_NAME = "overreach.recommendations"
 RECOMMENDATIONS_SCHEMA_VERSION = "1.0"
@@ -64,12 +65,12 @@ def write_mart_exports(con: duckdb.DuckDBPyConnection, directory: Path) -> list[
 
 
 def _export_mart(con: duckdb.DuckDBPyConnection, table: str, directory: Path) -> Path:
-    # table names come from the catalog of our own warehouse; the path is quoted
+    # table names come from the catalog of our own warehouse
     rows = con.execute(f'SELECT count(*) FROM marts."{table}"').fetchall()[0][0]
     kind, options = ("csv", "HEADER, DELIMITER ','") if rows <= SPREADSHEET_ROWS else ("parquet", "FORMAT parquet")
     target = directory / kind / f"{table}.{kind}"
     target.parent.mkdir(parents=True, exist_ok=True)
-    statement = f"COPY marts.\"{table}\" TO '{str(target).replace(chr(39), chr(39) * 2)}' ({options})"
+    statement = f"COPY marts.\"{table}\" TO {path_literal(target)} ({options})"
     with _one_thread(con) if kind == "csv" else nullcontext():
         con.execute(statement)
     return target

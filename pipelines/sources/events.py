@@ -29,7 +29,7 @@ from pipelines.sources.cloudtrail import (
 )
 from pipelines.sources.detect import CLOUDTRAIL_JSONL, CLOUDTRAIL_RECORDS
 from pipelines.sources.ledger import FileOutcome
-from pipelines.sql import scalar, sql_text
+from pipelines.sql import path_literal, scalar, sql_text
 
 ROLLUPS = ("core.usage_daily", "core.resource_usage_daily", "core.credential_usage_daily", "core.delegation_usage_daily")
 # Part of every day's digest: bump it when a rollup's definition changes, so every day is rebuilt once.
@@ -73,10 +73,6 @@ def plan_days(outcomes: list[FileOutcome]) -> dict[str, DayPlan]:
         for day in outcome.records_by_day:
             keys_by_day[day].add(outcome.source.key)
     return {day: DayPlan(day, tuple(sorted(keys))) for day, keys in sorted(keys_by_day.items())}
-
-
-def _quoted(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _ensure_manifest(con: duckdb.DuckDBPyConnection) -> None:
@@ -273,7 +269,7 @@ def _rebuild_days(
 
 def _parquet_files(paths: list[Path]) -> str:
     """``read_parquet`` of ``paths`` written out as literals, for a view (which cannot take bound parameters)."""
-    listing = ", ".join(_quoted(path) for path in paths)
+    listing = ", ".join(path_literal(path) for path in paths)
     return f"read_parquet([{listing}], hive_partitioning = false)"
 
 
@@ -338,7 +334,7 @@ def _write_day(con: duckdb.DuckDBPyConnection, landed: str, params: dict, day: s
     try:
         con.execute(
             f"COPY (WITH day_landing AS (SELECT * FROM ({landed}) WHERE event_day = $day::DATE) "
-            f"{sql_text('core/access_events_day')}) TO {_quoted(target)} (FORMAT parquet)",
+            f"{sql_text('core/access_events_day')}) TO {path_literal(target)} (FORMAT parquet)",
             params | {"day": day},
         )
     finally:

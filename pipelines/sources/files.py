@@ -149,4 +149,3 @@ def read_raw(source: SourceFile) -> bytes:
         return b"".join(pieces)
     finally:
         os.close(handle)
-
